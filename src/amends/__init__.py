@@ -1,0 +1,3 @@
+"""amends: the service-recovery desk."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,83 @@
+"""The application factory: the REST API under /api/v1 and the web pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from amends import __version__
+from amends.config import Settings
+from amends.db import make_engine, utcnow
+from amends.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[DomainError], int]] = [
+    (PayloadTooLarge, 413),
+    (MalformedRequest, 400),
+    (NotFound, 404),
+    (InvalidTransition, 409),
+    (Conflict, 409),
+    (InvalidInput, 422),
+]
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build the app; tests pass their own engine and clock."""
+    from amends.cases.routes import router as cases_router
+    from amends.customers.routes import router as customers_router
+    from amends.feedback.routes import router as feedback_router
+    from amends.web.routes import router as web_router
+
+    app = FastAPI(
+        title="amends",
+        version=__version__,
+        description="The service-recovery desk: feedback in, cases, customers.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
+    app.state.clock = clock
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=status_for(exc))
+
+    for router in (feedback_router, customers_router, cases_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(web_router)
+    app.mount(
+        "/static",
+        StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),
+        name="static",
+    )
+    return app

@@ -1,0 +1,125 @@
+"""The `amends` command: the root Typer app, mounting each domain's commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amends import cliutil
+from amends.cases.cli import cases
+from amends.customers.cli import customers, export_customers
+from amends.db import make_engine, session_scope
+from amends.feedback.cli import export, ingest, quarantine
+from amends.teams.cli import agents, teams
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="amends: hear every complaint, answer personally, fix the cause, follow up.",
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest)
+app.add_typer(quarantine, name="quarantine")
+export.command("customers")(export_customers)
+app.add_typer(export, name="export")
+app.add_typer(customers, name="customers")
+app.add_typer(cases, name="cases")
+app.add_typer(teams, name="teams")
+app.add_typer(agents, name="agents")
+
+
+def _register_optional() -> None:
+    """Mount command groups whose modules exist (mailboxes)."""
+    try:
+        from amends.mailbox.cli import mailbox
+    except ImportError:  # pragma: no cover - always present in a full install
+        return
+    app.add_typer(mailbox, name="mailbox")
+
+
+_register_optional()
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from amends.migrate import upgrade
+
+    settings = cliutil.settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the desk after loading.")
+    ] = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    count: Annotated[int, typer.Option(min=1, help="Demo feedback items to generate.")] = 150,
+) -> None:
+    """Set up the database, load generated demo feedback, and serve the desk."""
+    from amends.demo import demo_feedback
+    from amends.feedback import flows
+    from amends.feedback.service import IngestLimits
+    from amends.migrate import upgrade
+    from amends.sources.base import ParseOptions, Source
+
+    settings = cliutil.settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo-feedback.jsonl"
+        path.write_text(
+            "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in demo_feedback(count)),
+            encoding="utf-8",
+        )
+        with cliutil.user_errors(), session_scope(engine) as session:
+            result = flows.ingest_source(
+                session,
+                Source(name="demo", path=path),
+                fmt="feedback",
+                options=ParseOptions(),
+                now=cliutil.now_option(None),
+                limits=IngestLimits(settings.max_text_chars, settings.default_region),
+            )
+    s = result.summary
+    typer.echo(
+        f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
+        f"{s.cases_opened} cases opened"
+    )
+    if serve_after:
+        serve(host=host, port=port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the web desk and the REST API (docs at /api/docs)."""
+    import uvicorn
+
+    from amends.api.app import create_app
+    from amends.migrate import upgrade
+
+    settings = cliutil.settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    typer.echo(f"amends on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""/api/v1/customers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from amends.api.deps import PageDep, SessionDep
+from amends.api.paging import PageOf
+from amends.customers import service
+from amends.customers.schemas import CustomerRead
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get("/customers", summary="List customers, newest first")
+def list_customers(session: SessionDep, page: PageDep) -> PageOf[CustomerRead]:
+    rows, total = service.list_customers(session, limit=page.limit, offset=page.offset)
+    return PageOf[CustomerRead](
+        items=[CustomerRead.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/customers/{customer_id}", summary="One customer with identities")
+def get_customer(customer_id: int, session: SessionDep) -> CustomerRead:
+    return CustomerRead.model_validate(service.get_customer(session, customer_id))

@@ -1,0 +1,269 @@
+"""Finding, creating, linking and importing customers. Services flush; callers commit."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from amends.cases.models import Case
+from amends.customers.models import Customer, Identity
+from amends.customers.rules import (
+    IdentityKind,
+    IdentityRef,
+    InvalidIdentity,
+    NormalIdentity,
+    normalise,
+)
+from amends.errors import InvalidInput, NotFound
+from amends.feedback.models import Feedback
+
+# Bound on the number of parameters in one IN (...) list, well under every backend's limit.
+IN_CHUNK = 900
+
+
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id, options=[selectinload(Customer.identities)])
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def find_by_identity(session: Session, ref: IdentityRef, *, default_region: str) -> Customer:
+    try:
+        key = normalise(ref, default_region=default_region).key
+    except InvalidIdentity as exc:
+        raise InvalidInput(str(exc)) from exc
+    identity = session.scalar(select(Identity).where(Identity.key == key))
+    if identity is None:
+        raise NotFound("customer with identity", ref.value)
+    return get_customer(session, identity.customer_id)
+
+
+def customer_ids_for_keys(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Map identity keys already on the desk to their customer."""
+    found: dict[str, int] = {}
+    ordered = sorted(set(keys))
+    for part in chunked(ordered):
+        rows = session.execute(
+            select(Identity.key, Identity.customer_id).where(Identity.key.in_(part))
+        )
+        found.update(dict(rows.tuples().all()))
+    return found
+
+
+def merge_customers(session: Session, *, keep: int, absorb: int) -> None:
+    """Fold customer `absorb` into `keep`: identities, feedback and cases move; nothing is lost."""
+    if keep == absorb:
+        return
+    session.execute(update(Identity).where(Identity.customer_id == absorb).values(customer_id=keep))
+    session.execute(update(Feedback).where(Feedback.customer_id == absorb).values(customer_id=keep))
+    session.execute(update(Case).where(Case.customer_id == absorb).values(customer_id=keep))
+    kept = session.get(Customer, keep)
+    gone = session.get(Customer, absorb)
+    if kept is not None and gone is not None:
+        # The CRM's facts win over what a message suggested; otherwise keep what is known.
+        kept.name = kept.name or gone.name
+        kept.customer_since = _earliest(kept.customer_since, gone.customer_since)
+        kept.order_count = kept.order_count or gone.order_count
+        kept.lifetime_value = kept.lifetime_value or gone.lifetime_value
+        gone.merged_into_id = keep
+    session.flush()
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return min(a, b)
+
+
+def add_identities(
+    session: Session, customer: Customer, identities: Iterable[NormalIdentity], *, now: datetime
+) -> list[int]:
+    """Attach identities to `customer`, merging any other customer that already owns one.
+
+    Returns the ids of customers merged into this one.
+    """
+    merged: list[int] = []
+    wanted = {n.key: n for n in identities}
+    owners = customer_ids_for_keys(session, wanted)
+    for other in sorted(set(owners.values()) - {customer.id}):
+        merge_customers(session, keep=customer.id, absorb=other)
+        merged.append(other)
+    for key, ident in wanted.items():
+        if key not in owners:
+            session.add(
+                Identity(
+                    customer_id=customer.id,
+                    kind=ident.kind,
+                    key=key,
+                    display=ident.display,
+                    created_at=now,
+                )
+            )
+    session.flush()
+    return merged
+
+
+def list_customers(session: Session, *, limit: int, offset: int = 0) -> tuple[list[Customer], int]:
+    live = Customer.merged_into_id.is_(None)
+    total = session.scalar(select(func.count()).select_from(Customer).where(live)) or 0
+    rows = session.scalars(
+        select(Customer)
+        .where(live)
+        .options(selectinload(Customer.identities))
+        .order_by(Customer.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
+
+
+def iter_customers(session: Session, *, batch: int = 1000) -> Iterable[Customer]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(Customer)
+                .where(Customer.merged_into_id.is_(None), Customer.id > last)
+                .options(selectinload(Customer.identities))
+                .order_by(Customer.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+# ---- CRM import -------------------------------------------------------------------------------
+
+CRM_IDENTITY_COLUMNS: dict[str, IdentityKind] = {
+    "email": IdentityKind.EMAIL,
+    "phone": IdentityKind.PHONE,
+    "customer_ref": IdentityKind.CUSTOMER_REF,
+    "customer_id": IdentityKind.CUSTOMER_REF,
+    "order_ref": IdentityKind.ORDER_REF,
+    "handle": IdentityKind.HANDLE,
+    "x_handle": IdentityKind.HANDLE,
+    "twitter": IdentityKind.HANDLE,
+}
+
+
+@dataclass
+class CrmImportSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
+def import_crm(
+    session: Session, path: Path, *, now: datetime, default_region: str
+) -> CrmImportSummary:
+    """Import a CRM CSV: name, identities, customer_since, order_count, lifetime_value.
+
+    Columns are matched by name, case-insensitively; several identity columns may hold several
+    values separated by ";". A row is matched to an existing customer by any of its identities.
+    """
+    from amends.sources.text import UndecodableText, decode
+    from amends.sources.times import BadTime, parse_time
+
+    summary = CrmImportSummary()
+    try:
+        text = decode(path.read_bytes())
+    except UndecodableText as exc:
+        raise InvalidInput(f"{path}: {exc}") from exc
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames:
+        raise InvalidInput(f"{path}: empty file, expected a CSV with a header row")
+    columns = {name.strip().lower(): name for name in reader.fieldnames if name}
+    id_columns = [c for c in columns if c in CRM_IDENTITY_COLUMNS]
+    if not id_columns:
+        raise InvalidInput(
+            f"{path}: no identity column; expected one of {', '.join(sorted(CRM_IDENTITY_COLUMNS))}"
+        )
+    for line_no, row in enumerate(reader, start=2):
+        summary.read += 1
+        where = f"{path}:{line_no}"
+        try:
+            idents = _crm_identities(row, columns, id_columns, default_region)
+            if not idents:
+                raise InvalidInput("no identity in this row")
+            since_raw = row.get(columns.get("customer_since", ""), "") or ""
+            since = parse_time(since_raw, field="customer_since") if since_raw.strip() else None
+            orders = _int_or_none(row.get(columns.get("order_count", ""), ""))
+            value = _decimal_or_none(row.get(columns.get("lifetime_value", ""), ""))
+        except (InvalidInput, BadTime, ValueError, InvalidOperation) as exc:
+            summary.rejected.append(f"{where}: {exc}")
+            continue
+        owners = customer_ids_for_keys(session, [i.key for i in idents])
+        if owners:
+            customer = get_customer(session, min(owners.values()))
+            summary.updated += 1
+        else:
+            customer = Customer(created_at=now)
+            session.add(customer)
+            session.flush()
+            summary.created += 1
+        name = (row.get(columns.get("name", ""), "") or "").strip()
+        if name:
+            customer.name = name[:200]
+        if since is not None:
+            customer.customer_since = since
+        if orders is not None:
+            customer.order_count = orders
+        if value is not None:
+            customer.lifetime_value = value
+        summary.merged += len(add_identities(session, customer, idents, now=now))
+    return summary
+
+
+def _crm_identities(
+    row: dict[str, str], columns: dict[str, str], id_columns: list[str], region: str
+) -> list[NormalIdentity]:
+    found: list[NormalIdentity] = []
+    for column in id_columns:
+        cell = row.get(columns[column]) or ""
+        for value in (v.strip() for v in cell.split(";")):
+            if not value:
+                continue
+            kind = CRM_IDENTITY_COLUMNS[column]
+            platform = "x" if kind is IdentityKind.HANDLE else None
+            try:
+                found.append(normalise(IdentityRef(kind, value, platform), default_region=region))
+            except InvalidIdentity as exc:
+                raise InvalidInput(f"column {columns[column]!r}: {exc}") from exc
+    return found
+
+
+def _int_or_none(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"order_count must not be negative: {value}")
+    return number
+
+
+def _decimal_or_none(value: str | None) -> Decimal | None:
+    value = (value or "").strip().replace(",", "").lstrip("$€£")
+    return Decimal(value) if value else None

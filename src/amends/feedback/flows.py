@@ -1,0 +1,141 @@
+"""Multi-step ingest: files and folders through the parsers into the desk, and quarantine retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from amends import sources
+from amends.errors import Conflict, InvalidInput
+from amends.feedback.models import QuarantinedItem, QuarantineStatus
+from amends.feedback.rules import Channel
+from amends.feedback.service import IngestLimits, IngestSummary, get_quarantined, ingest
+from amends.sources.base import Item, ParseOptions, Rejected, Source
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    format: str
+    summary: IngestSummary
+
+
+def ingest_source(
+    session: Session,
+    source: Source,
+    *,
+    fmt: str | None,
+    options: ParseOptions,
+    now: datetime,
+    limits: IngestLimits,
+    on_batch: Callable[[IngestSummary], None] | None = None,
+    keep_ids: bool = False,
+) -> FileResult:
+    """Detect (unless named) the format of one source and ingest it. The caller commits."""
+    try:
+        name = fmt or sources.detect(source)
+        records = sources.parse(source, name, options)
+    except sources.UnknownFormat as exc:
+        summary = ingest(
+            session,
+            [Rejected("file", str(exc), source.head(1_000_000))],
+            origin=source.name,
+            fmt=fmt or "unknown",
+            now=now,
+            limits=limits,
+        )
+        return FileResult(source.name, fmt or "unknown", summary)
+    summary = ingest(
+        session,
+        _guarded(records, source),
+        origin=source.name,
+        fmt=name,
+        now=now,
+        limits=limits,
+        on_batch=on_batch,
+        keep_ids=keep_ids,
+    )
+    return FileResult(source.name, name, summary)
+
+
+def _guarded(records: Iterator[Item | Rejected], source: Source) -> Iterator[Item | Rejected]:
+    """A parser bug or an unreadable file ends that file with a quarantine note, not a crash."""
+    try:
+        yield from records
+    except (OSError, ValueError, UnicodeError) as exc:
+        yield Rejected("file", f"reading stopped: {exc}", b"")
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InvalidInput(f"no such file or folder: {', '.join(missing)}")
+    return list(sources.expand(paths))
+
+
+def retry_quarantined(
+    session: Session,
+    item_id: int,
+    *,
+    now: datetime,
+    limits: IngestLimits,
+    fmt: str | None = None,
+    replacement: bytes | None = None,
+    options: ParseOptions | None = None,
+) -> IngestSummary:
+    """Parse a quarantined piece again (perhaps edited, or as another format) and ingest it.
+
+    On success the piece is marked released; if it still fails, it stays in quarantine and the
+    new reason is recorded there, with no second copy made.
+    """
+    row = get_quarantined(session, item_id)
+    if row.status != QuarantineStatus.PENDING:
+        raise Conflict(f"quarantined item {item_id} is already {row.status}")
+    raw = replacement if replacement is not None else row.raw
+    if not raw:
+        raise InvalidInput(
+            f"quarantined item {item_id} kept no content to retry; re-import the source "
+            "or pass a corrected copy with --edited"
+        )
+    name = fmt or (row.format if row.format in sources.FORMATS else None)
+    opts = options or _stored_options(row)
+    source = Source(name=f"{row.origin} ({row.location})", data=raw)
+    if name is None:
+        try:
+            name = sources.detect(source)
+        except sources.UnknownFormat as exc:
+            raise InvalidInput(str(exc)) from exc
+    records = list(_guarded(sources.parse(source, name, opts), source))
+    failures = [r for r in records if isinstance(r, Rejected)]
+    if failures:
+        row.reason = "; ".join(f"{f.location}: {f.reason}" for f in failures)[:4000]
+        session.flush()
+        raise InvalidInput(f"still unreadable: {row.reason}")
+    summary = ingest(session, records, origin=row.origin, fmt=name, now=now, limits=limits)
+    row.status = QuarantineStatus.RELEASED
+    row.resolved_at = now
+    if replacement is not None:
+        row.raw = replacement
+    session.flush()
+    return summary
+
+
+def _stored_options(row: QuarantinedItem) -> ParseOptions:
+    stored = dict(row.options or {})
+    channel = stored.pop("channel", None)
+    allowed = {
+        "text_column",
+        "time_column",
+        "id_column",
+        "author_column",
+        "email_column",
+        "encoding",
+    }
+    return ParseOptions(
+        **{k: v for k, v in stored.items() if k in allowed},
+        channel=Channel(channel) if channel else None,
+    )

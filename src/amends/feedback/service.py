@@ -1,0 +1,522 @@
+"""Storing feedback: the batch ingest every channel goes through, the quarantine, and reads.
+
+Ingest is batch-oriented so that a large brand's stream keeps up: per batch one query finds the
+duplicates, one finds known identities, one finds open cases, and rows go in with bulk INSERTs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from amends.cases.models import Case
+from amends.cases.rules import OPEN_STATUSES, CaseStatus
+from amends.customers.models import Customer, Identity
+from amends.customers.rules import InvalidIdentity, NormalIdentity, link_groups, normalise
+from amends.customers.service import chunked, customer_ids_for_keys, merge_customers
+from amends.errors import NotFound
+from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
+from amends.feedback.rules import (
+    Direction,
+    content_source_id,
+    is_praise,
+    source_key,
+)
+from amends.sources.base import Item, Rejected, truncate_raw
+from amends.sources.text import clean
+
+BATCH_SIZE = 2000
+# How many quarantine reasons a summary carries for display; all are stored regardless.
+MAX_NOTES = 50
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_text_chars: int = 100_000
+    default_region: str = "US"
+
+
+@dataclass
+class IngestSummary:
+    read: int = 0
+    new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    automated: int = 0
+    cases_opened: int = 0
+    customers_created: int = 0
+    customers_merged: int = 0
+    notes: list[str] = field(default_factory=list)
+    feedback_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "automated": self.automated,
+            "cases_opened": self.cases_opened,
+            "customers_created": self.customers_created,
+            "customers_merged": self.customers_merged,
+            "errors": self.notes,
+        }
+
+    def add(self, other: IngestSummary) -> None:
+        for name in (
+            "read",
+            "new",
+            "duplicates",
+            "quarantined",
+            "automated",
+            "cases_opened",
+            "customers_created",
+            "customers_merged",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.notes.extend(other.notes[: max(0, MAX_NOTES - len(self.notes))])
+        self.feedback_ids.extend(other.feedback_ids)
+
+
+def ingest(
+    session: Session,
+    records: Iterable[Item | Rejected],
+    *,
+    origin: str,
+    fmt: str,
+    now: datetime,
+    limits: IngestLimits = IngestLimits(),
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[IngestSummary], None] | None = None,
+    keep_ids: bool = False,
+) -> IngestSummary:
+    """Store every readable item once and quarantine the rest. The caller commits."""
+    total = IngestSummary()
+    items: list[Item] = []
+    rejects: list[Rejected] = []
+
+    def flush() -> None:
+        part = IngestSummary()
+        part.read = len(items) + len(rejects)
+        _quarantine(session, rejects, origin=origin, fmt=fmt, now=now, summary=part)
+        _store(session, items, now=now, limits=limits, summary=part, origin=origin, fmt=fmt)
+        if not keep_ids:
+            part.feedback_ids.clear()
+        total.add(part)
+        items.clear()
+        rejects.clear()
+        if on_batch is not None:
+            on_batch(part)
+
+    for record in records:
+        if isinstance(record, Rejected):
+            rejects.append(record)
+        else:
+            items.append(record)
+        if len(items) + len(rejects) >= batch_size:
+            flush()
+    if items or rejects:
+        flush()
+    return total
+
+
+def _quarantine(
+    session: Session,
+    rejects: list[Rejected],
+    *,
+    origin: str,
+    fmt: str,
+    now: datetime,
+    summary: IngestSummary,
+) -> None:
+    if not rejects:
+        return
+    rows: list[dict[str, Any]] = []
+    for rej in rejects:
+        raw = truncate_raw(rej.raw)
+        fingerprint = hashlib.sha256(origin.encode() + b"\x1f" + rej.raw).hexdigest()
+        rows.append(
+            {
+                "origin": origin[:1000],
+                "location": rej.location[:200],
+                "format": fmt[:40],
+                "reason": rej.reason,
+                "raw": raw,
+                "raw_truncated": len(raw) < len(rej.raw),
+                "options": dict(rej.options),
+                "status": QuarantineStatus.PENDING,
+                "created_at": now,
+                "fingerprint": fingerprint,
+            }
+        )
+        if len(summary.notes) < MAX_NOTES:
+            summary.notes.append(f"{origin}: {rej.location}: {rej.reason}")
+    # The same bad piece of the same input is kept once, however often it is re-imported.
+    known = set(
+        session.scalars(
+            select(QuarantinedItem.fingerprint).where(
+                QuarantinedItem.fingerprint.in_({r["fingerprint"] for r in rows}),
+                QuarantinedItem.status == QuarantineStatus.PENDING,
+            )
+        )
+    )
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fingerprint = str(row["fingerprint"])
+        if fingerprint not in known:
+            fresh.setdefault(fingerprint, row)
+    if fresh:
+        session.execute(insert(QuarantinedItem), list(fresh.values()))
+    summary.quarantined += len(rows)
+
+
+@dataclass
+class _Pending:
+    item: Item
+    key: str
+    source_id: str
+    text: str
+    identities: list[NormalIdentity]
+    meta: dict[str, Any]
+    customer_id: int | None = None
+
+
+def _prepare(item: Item, limits: IngestLimits) -> _Pending | Rejected:
+    text = clean(item.text)
+    if not text:
+        return Rejected("item", "no text", repr(item).encode()[:2000])
+    meta = dict(item.meta)
+    if len(text) > limits.max_text_chars:
+        text = text[: limits.max_text_chars]
+        meta["truncated"] = True
+    identities: list[NormalIdentity] = []
+    for ref in item.identities:
+        try:
+            identities.append(normalise(ref, default_region=limits.default_region))
+        except InvalidIdentity as exc:
+            meta.setdefault("identity_errors", []).append(str(exc))
+    source_id = item.source_id or content_source_id(
+        item.channel.value,
+        item.direction.value,
+        item.author_handle or item.author_name or "",
+        item.received_at.isoformat(),
+        text,
+    )
+    source_id = source_id[:580]
+    return _Pending(item, source_key(item.channel, source_id), source_id, text, identities, meta)
+
+
+def _store(
+    session: Session,
+    items: list[Item],
+    *,
+    now: datetime,
+    limits: IngestLimits,
+    summary: IngestSummary,
+    origin: str,
+    fmt: str,
+) -> None:
+    if not items:
+        return
+    pending: list[_Pending] = []
+    bad: list[Rejected] = []
+    for item in items:
+        prepared = _prepare(item, limits)
+        (bad if isinstance(prepared, Rejected) else pending).append(prepared)  # type: ignore[arg-type]
+    if bad:
+        _quarantine(session, bad, origin=origin, fmt=fmt, now=now, summary=summary)
+
+    # 1. Duplicates: already on the desk, or earlier in this batch.
+    keys = [p.key for p in pending]
+    existing: set[str] = set()
+    for key_part in chunked(keys):
+        existing.update(
+            session.scalars(select(Feedback.source_key).where(Feedback.source_key.in_(key_part)))
+        )
+    fresh: list[_Pending] = []
+    for p in pending:
+        if p.key in existing:
+            summary.duplicates += 1
+        else:
+            existing.add(p.key)
+            fresh.append(p)
+    if not fresh:
+        return
+
+    # 2. Customers: identities that arrive together belong to one customer.
+    _resolve_customers(session, fresh, now=now, summary=summary)
+
+    # 3. Cases: a complaint joins the customer's open case or opens one; replies join only.
+    case_of = _open_cases(session, {p.customer_id for p in fresh if p.customer_id is not None})
+    touched: set[int] = set()
+    for p in fresh:
+        item = p.item
+        if item.automated:
+            summary.automated += 1
+            continue
+        cid = p.customer_id
+        if cid is None:
+            continue
+        complaint = item.direction is Direction.IN and not is_praise(item.score_scale, item.score)
+        if cid not in case_of and complaint:
+            case_of[cid] = _new_case(session, p)
+            summary.cases_opened += 1
+        if cid in case_of:
+            p.meta["_case_id"] = case_of[cid]
+            touched.add(case_of[cid])
+
+    # 4. Feedback rows, in one bulk INSERT.
+    rows = []
+    for p in fresh:
+        item = p.item
+        case_id = p.meta.pop("_case_id", None)
+        rows.append(
+            {
+                "direction": item.direction,
+                "channel": item.channel,
+                "source_key": p.key,
+                "source_id": p.source_id,
+                "customer_id": p.customer_id,
+                "case_id": case_id,
+                "author_name": (item.author_name or None) and item.author_name[:200],
+                "author_handle": (item.author_handle or None) and item.author_handle[:320],
+                "subject": (item.subject or None) and item.subject[:500],
+                "text": p.text,
+                "public": item.public,
+                "reach": item.reach,
+                "received_at": item.received_at,
+                "thread_key": (item.thread_id or None) and item.thread_id[:600],
+                "in_reply_to": (item.in_reply_to or None) and item.in_reply_to[:600],
+                "score": item.score,
+                "score_scale": item.score_scale,
+                "automated": item.automated,
+                "meta": p.meta,
+                "ingested_at": now,
+            }
+        )
+    ids = session.scalars(
+        insert(Feedback).returning(Feedback.id, sort_by_parameter_order=True), rows
+    ).all()
+    summary.feedback_ids.extend(ids)
+    summary.new += len(rows)
+    if touched:
+        latest = max(p.item.received_at for p in fresh)
+        for part in chunked(sorted(touched)):
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(part), Case.updated_at < latest)
+                .values(updated_at=latest)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _resolve_customers(
+    session: Session, fresh: list[_Pending], *, now: datetime, summary: IngestSummary
+) -> None:
+    all_keys = {i.key for p in fresh for i in p.identities}
+    known = customer_ids_for_keys(session, all_keys)
+    roots = link_groups([[i.key for i in p.identities] for p in fresh if p.identities])
+    # Each group of linked keys maps to the customers already owning any of them.
+    owners: dict[str, set[int]] = {}
+    for key, root in roots.items():
+        if key in known:
+            owners.setdefault(root, set()).add(known[key])
+    chosen: dict[str, int] = {}
+    for root, cids in owners.items():
+        keep = min(cids)
+        for other in sorted(cids - {keep}):
+            merge_customers(session, keep=keep, absorb=other)
+            summary.customers_merged += 1
+        chosen[root] = keep
+
+    # New customers: one per unknown group, and one per item that names nobody at all.
+    new_rows: list[dict[str, Any]] = []
+    new_slots: list[tuple[str | None, _Pending | None]] = []
+    seen_roots: set[str] = set()
+    for p in fresh:
+        if not p.identities:
+            new_rows.append(_customer_row(p, now))
+            new_slots.append((None, p))
+            continue
+        root = roots[p.identities[0].key]
+        if root not in chosen and root not in seen_roots:
+            seen_roots.add(root)
+            new_rows.append(_customer_row(p, now))
+            new_slots.append((root, None))
+    if new_rows:
+        new_ids = session.scalars(
+            insert(Customer).returning(Customer.id, sort_by_parameter_order=True), new_rows
+        ).all()
+        summary.customers_created += len(new_ids)
+        for (slot_root, anonymous), cid in zip(new_slots, new_ids, strict=True):
+            if slot_root is not None:
+                chosen[slot_root] = cid
+            elif anonymous is not None:
+                anonymous.customer_id = cid
+
+    # Identities not yet on the desk are attached to their group's customer.
+    ident_rows: dict[str, dict[str, Any]] = {}
+    for p in fresh:
+        if not p.identities:
+            continue
+        p.customer_id = chosen[roots[p.identities[0].key]]
+        for ident in p.identities:
+            if ident.key not in known and ident.key not in ident_rows:
+                ident_rows[ident.key] = {
+                    "customer_id": p.customer_id,
+                    "kind": ident.kind,
+                    "key": ident.key,
+                    "display": ident.display,
+                    "created_at": now,
+                }
+    if ident_rows:
+        session.execute(insert(Identity), list(ident_rows.values()))
+    # A known customer with no name yet takes the name their message was signed with.
+    named = {
+        known[p.identities[0].key]: p.item.author_name
+        for p in fresh
+        if p.identities
+        and p.identities[0].key in known
+        and p.item.author_name
+        and p.item.direction is Direction.IN
+    }
+    for part in chunked(sorted(named)):
+        nameless = session.scalars(
+            select(Customer.id).where(Customer.id.in_(part), Customer.name.is_(None))
+        )
+        for cid in nameless:
+            session.execute(
+                update(Customer).where(Customer.id == cid).values(name=named[cid][:200])
+            )
+
+
+def _customer_row(p: _Pending, now: datetime) -> dict[str, Any]:
+    name = p.item.author_name if p.item.direction is Direction.IN else None
+    return {"name": name[:200] if name else None, "created_at": now}
+
+
+def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
+    """The newest open case of each customer."""
+    found: dict[int, int] = {}
+    for part in chunked(sorted(customer_ids)):
+        rows = session.execute(
+            select(Case.customer_id, func.max(Case.id))
+            .where(Case.customer_id.in_(part), Case.status.in_(OPEN_STATUSES))
+            .group_by(Case.customer_id)
+        )
+        found.update(dict(rows.tuples().all()))
+    return found
+
+
+def _new_case(session: Session, p: _Pending) -> int:
+    item = p.item
+    subject = item.subject or p.text.split("\n", 1)[0]
+    if len(subject) > 120:
+        subject = subject[:117].rstrip() + "..."
+    case_id = session.scalar(
+        insert(Case)
+        .values(
+            customer_id=p.customer_id,
+            status=CaseStatus.NEW,
+            subject=subject,
+            channel=item.channel,
+            public=item.public,
+            opened_at=item.received_at,
+            updated_at=item.received_at,
+        )
+        .returning(Case.id)
+    )
+    assert case_id is not None
+    return int(case_id)
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def get_feedback(session: Session, feedback_id: int) -> Feedback:
+    row = session.get(Feedback, feedback_id)
+    if row is None:
+        raise NotFound("feedback", feedback_id)
+    return row
+
+
+def list_feedback(
+    session: Session,
+    *,
+    limit: int,
+    offset: int = 0,
+    customer_id: int | None = None,
+    case_id: int | None = None,
+    channel: str | None = None,
+    direction: str | None = None,
+) -> tuple[list[Feedback], int]:
+    """The newest feedback first, with the total matching count."""
+    query = select(Feedback)
+    if customer_id is not None:
+        query = query.where(Feedback.customer_id == customer_id)
+    if case_id is not None:
+        query = query.where(Feedback.case_id == case_id)
+    if channel is not None:
+        query = query.where(Feedback.channel == channel)
+    if direction is not None:
+        query = query.where(Feedback.direction == direction)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Feedback.received_at.desc(), Feedback.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def iter_feedback(session: Session, *, batch: int = 2000) -> Iterator[Feedback]:
+    """Every feedback item in id order, a batch at a time (for exports of any size)."""
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(Feedback).where(Feedback.id > last).order_by(Feedback.id).limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        session.expunge_all()
+
+
+# ---- quarantine -----------------------------------------------------------------------------
+
+
+def list_quarantine(
+    session: Session,
+    *,
+    status: str | None = QuarantineStatus.PENDING,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[QuarantinedItem], int]:
+    query = select(QuarantinedItem)
+    if status is not None:
+        query = query.where(QuarantinedItem.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(QuarantinedItem.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_quarantined(session: Session, item_id: int) -> QuarantinedItem:
+    row = session.get(QuarantinedItem, item_id)
+    if row is None:
+        raise NotFound("quarantined item", item_id)
+    return row
+
+
+def discard_quarantined(session: Session, item_id: int, *, now: datetime) -> QuarantinedItem:
+    row = get_quarantined(session, item_id)
+    row.status = QuarantineStatus.DISCARDED
+    row.resolved_at = now
+    session.flush()
+    return row

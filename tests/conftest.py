@@ -1,0 +1,129 @@
+"""Fixtures: a fresh database per test (SQLite in memory, or PostgreSQL when
+AMENDS_TEST_DATABASE_URL names one), a session, an API client and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from amends.api.app import create_app
+from amends.config import Settings
+from amends.db import make_engine
+from amends.models import Base
+
+PG_URL = os.environ.get("AMENDS_TEST_DATABASE_URL", "")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DATA = SHARED / "data"
+FIXED_NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+
+
+def backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str | None]:
+    """One schema per test run, so that runs sharing the server never meet."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"amends_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(pg_schema: str | None, tmp_path: Path) -> str:
+    """A URL for tests that need a real file or server (CLI runs in another engine)."""
+    if pg_schema is None:
+        return f"sqlite:///{tmp_path / 'amends.db'}"
+    return PG_URL
+
+
+@pytest.fixture
+def engine(pg_schema: str | None, database_url: str) -> Iterator[Engine]:
+    if pg_schema is None:
+        eng = make_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+        Base.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
+    Base.metadata.create_all(eng)
+    yield eng
+    # A fresh database for the next test: empty every table (fast, unlike DROP/CREATE).
+    with eng.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(database_url="sqlite://")
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, engine=engine, clock=lambda: FIXED_NOW)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, pg_schema: str | None
+) -> Callable[[], Engine]:
+    """Point the CLI at a database of its own; return a factory for an engine on it."""
+    from amends.config import get_settings
+
+    url = database_url
+    if pg_schema is not None:
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{pg_schema}"
+    monkeypatch.setenv("AMENDS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    eng = make_engine(url)
+    Base.metadata.create_all(eng)
+
+    def factory() -> Engine:
+        return eng
+
+    yield factory  # type: ignore[misc]
+    if pg_schema is not None:
+        with eng.begin() as conn:
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    eng.dispose()
+    get_settings.cache_clear()
+
+
+def needs_data(*parts: str) -> Path:
+    """The path of a shared data file, or skip the test with the reason."""
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared data sets are not beside this checkout")
+    return path
