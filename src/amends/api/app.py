@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -44,6 +45,28 @@ def status_for(error: DomainError) -> int:
     return 400
 
 
+def _document_extra_schemas(app: FastAPI) -> None:
+    """Add body schemas that routes read by hand (to quarantine bad items) to the OpenAPI."""
+    from fastapi.openapi.utils import get_openapi
+
+    from amends.feedback.schemas import FeedbackIn
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            extra = FeedbackIn.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(extra.pop("$defs", {}))
+            schemas["FeedbackIn"] = extra
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -75,6 +98,7 @@ def create_app(
     for router in (feedback_router, customers_router, cases_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)
+    _document_extra_schemas(app)
     app.mount(
         "/static",
         StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),

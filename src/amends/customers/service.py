@@ -63,7 +63,7 @@ def customer_ids_for_keys(session: Session, keys: Iterable[str]) -> dict[str, in
         rows = session.execute(
             select(Identity.key, Identity.customer_id).where(Identity.key.in_(part))
         )
-        found.update(dict(rows.tuples().all()))
+        found.update(dict(rows.all()))
     return found
 
 

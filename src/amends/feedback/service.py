@@ -410,7 +410,7 @@ def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
             .where(Case.customer_id.in_(part), Case.status.in_(OPEN_STATUSES))
             .group_by(Case.customer_id)
         )
-        found.update(dict(rows.tuples().all()))
+        found.update(dict(rows.all()))
     return found
 
 

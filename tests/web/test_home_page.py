@@ -1,0 +1,38 @@
+"""The desk's first page: newest feedback and customers, escaped."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_empty_desk_says_how_to_start(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "No feedback yet" in page.text
+    assert "amends ingest" in page.text
+
+
+def test_lists_feedback_and_customers_with_markup_escaped(client: TestClient) -> None:
+    client.post(
+        "/api/v1/feedback",
+        json={
+            "text": "<script>alert('x')</script> my order is late",
+            "author_name": "Zoë <b>Bold</b>",
+            "email": "zoe@example.com",
+            "channel": "x",
+            "reach": 48000,
+        },
+    )
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; my order is late" in page.text
+    assert "Zoë &lt;b&gt;Bold&lt;/b&gt;" in page.text
+    assert "48,000 followers" in page.text
+    assert "zoe@example.com" in page.text
+
+
+def test_static_assets_are_served_locally(client: TestClient) -> None:
+    css = client.get("/static/amends.css")
+    assert css.status_code == 200
+    assert "text/css" in css.headers["content-type"]
