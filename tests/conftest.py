@@ -18,6 +18,7 @@ from sqlalchemy.pool import StaticPool
 from amends.api.app import create_app
 from amends.config import Settings
 from amends.db import make_engine
+from amends.migrate import upgrade
 from amends.models import Base
 
 PG_URL = os.environ.get("AMENDS_TEST_DATABASE_URL", "")
@@ -40,6 +41,9 @@ def pg_schema() -> Iterator[str | None]:
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    migrated = make_engine(PG_URL, connect_args={"options": f"-csearch_path={name}"})
+    upgrade(migrated)
+    migrated.dispose()
     try:
         yield name
     finally:
@@ -66,8 +70,8 @@ def engine(pg_schema: str | None, database_url: str) -> Iterator[Engine]:
         yield eng
         eng.dispose()
         return
+    # The schema was built once by the migrations (pg_schema); tests share it, emptied between.
     eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
-    Base.metadata.create_all(eng)
     yield eng
     # A fresh database for the next test: empty every table (fast, unlike DROP/CREATE).
     with eng.begin() as conn:
@@ -107,7 +111,8 @@ def cli_env(
     monkeypatch.setenv("AMENDS_DATABASE_URL", url)
     get_settings.cache_clear()
     eng = make_engine(url)
-    Base.metadata.create_all(eng)
+    if pg_schema is None:
+        upgrade(eng)
 
     def factory() -> Engine:
         return eng

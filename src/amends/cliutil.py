@@ -11,9 +11,11 @@ from typing import Any
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from amends.config import Settings, get_settings
-from amends.db import make_engine, utcnow
+from amends.db import make_engine, session_scope, utcnow
 from amends.errors import DomainError
 from amends.sources.times import BadTime, parse_time
 
@@ -31,8 +33,42 @@ def settings() -> Settings:
         raise typer.Exit(EXIT_ERROR) from exc
 
 
+@contextmanager
+def database() -> Iterator[Engine]:
+    """The configured database, its schema brought up to date on first use; closed after."""
+    from amends.migrate import ensure_current
+
+    eng = make_engine(settings().database_url)
+    try:
+        try:
+            ensure_current(eng)
+        except SQLAlchemyError as exc:
+            typer.echo(f"Error: cannot open the database: {_one_line(exc)}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+        yield eng
+    finally:
+        eng.dispose()
+
+
 def engine() -> Engine:
-    return make_engine(settings().database_url)
+    """An engine on the configured database (the caller disposes it); prefer `database()`."""
+    from amends.migrate import ensure_current
+
+    eng = make_engine(settings().database_url)
+    ensure_current(eng)
+    return eng
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """One unit of work on the configured database, for a command that needs just one."""
+    with database() as eng, session_scope(eng) as s:
+        yield s
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
 def now_option(value: str | None) -> datetime:
@@ -52,6 +88,9 @@ def user_errors() -> Iterator[None]:
         yield
     except DomainError as exc:
         typer.echo(f"Error: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    except OperationalError as exc:
+        typer.echo(f"Error: database error: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_ERROR) from exc
 
 

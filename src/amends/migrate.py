@@ -24,3 +24,20 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database is at the newest revision (one cheap query)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == heads
+
+
+def ensure_current(engine: Engine) -> None:
+    """Upgrade the schema if it is behind, so that a first command on a new database works."""
+    if not is_current(engine):
+        upgrade(engine)

@@ -13,7 +13,6 @@ from amends import cliutil
 from amends.customers import service
 from amends.customers.models import Customer
 from amends.customers.rules import IdentityKind, IdentityRef
-from amends.db import session_scope
 from amends.errors import InvalidInput
 from amends.feedback import service as feedback_service
 
@@ -31,7 +30,7 @@ def import_crm(
     with cliutil.user_errors():
         if not path.is_file():
             raise InvalidInput(f"no such file: {path}")
-        with session_scope(cliutil.engine()) as session:
+        with cliutil.session() as session:
             summary = service.import_crm(
                 session, path, now=cliutil.now_option(None), default_region=settings.default_region
             )
@@ -62,7 +61,7 @@ def list_customers(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List customers, newest first."""
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         rows, total = service.list_customers(session, limit=limit)
         for c in rows:
             if as_json:
@@ -81,7 +80,7 @@ def show_customer(
 ) -> None:
     """Show a customer: identities, CRM facts and complaint history."""
     settings = cliutil.settings()
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         if who.isdigit():
             customer = service.get_customer(session, int(who))
         else:
@@ -151,6 +150,6 @@ def export_customers(
     """Print every customer with identities, one JSON object per line."""
     if fmt != "jsonl":
         raise typer.BadParameter("only jsonl is supported", param_hint="--format")
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         for c in service.iter_customers(session):
             sys.stdout.write(json.dumps(customer_json(c), ensure_ascii=False) + "\n")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from amends.customers.rules import IdentityKind
+from amends.customers.rules import IdentityKind, new_customer_ref
 from amends.db import Base
 
 if TYPE_CHECKING:
@@ -20,6 +20,8 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A public, unguessable reference (for links and integrations); ids stay internal.
+    ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_customer_ref)
     name: Mapped[str | None] = mapped_column(String(200))
     customer_since: Mapped[datetime | None]
     order_count: Mapped[int | None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,6 +32,11 @@ class NormalIdentity:
     kind: IdentityKind
     key: str  # "kind:value", the unique key
     display: str
+
+
+def new_customer_ref() -> str:
+    """A fresh public customer reference: "c_" and 20 random hex digits."""
+    return "c_" + secrets.token_hex(10)
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from amends import cliutil, sources
 from amends.db import session_scope
@@ -62,12 +62,11 @@ def ingest(
         brand_handles=frozenset(b.lower().lstrip("@") for b in brand or ()),
     )
     limits = IngestLimits(settings.max_text_chars, settings.default_region)
-    engine = cliutil.engine()
     total = IngestSummary()
     files: list[dict[str, object]] = []
     console = Console(stderr=True)
     show_progress = not as_json and console.is_terminal
-    with cliutil.user_errors():
+    with cliutil.user_errors(), cliutil.database() as engine:
         targets = flows.expand_paths(paths)
         with Progress(
             SpinnerColumn(),
@@ -149,7 +148,7 @@ def quarantine_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List quarantined items, oldest first."""
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         rows, total = service.list_quarantine(
             session, status=None if status == "all" else status, limit=limit
         )
@@ -177,7 +176,7 @@ def quarantine_list(
 @quarantine.command("show")
 def quarantine_show(item_id: int) -> None:
     """Show one quarantined item: where it came from, why, and its raw content."""
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         row = service.get_quarantined(session, item_id)
         typer.echo(f"id:       {row.id}")
         typer.echo(f"status:   {row.status}")
@@ -216,7 +215,7 @@ def quarantine_retry(
             if not edited.is_file():
                 raise InvalidInput(f"no such file: {edited}")
             replacement = edited.read_bytes()
-        with session_scope(cliutil.engine()) as session:
+        with cliutil.session() as session:
             summary = flows.retry_quarantined(
                 session,
                 item_id,
@@ -235,7 +234,7 @@ def quarantine_retry(
 @quarantine.command("discard")
 def quarantine_discard(item_id: int) -> None:
     """Mark a quarantined item as not worth keeping (it stays on record as discarded)."""
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         row = service.discard_quarantined(session, item_id, now=cliutil.now_option(None))
         typer.echo(f"quarantined item {row.id} discarded")
 
@@ -251,7 +250,7 @@ def export_feedback(
     if fmt != "jsonl":
         raise typer.BadParameter("only jsonl is supported", param_hint="--format")
     out = sys.stdout
-    with cliutil.user_errors(), session_scope(cliutil.engine()) as session:
+    with cliutil.user_errors(), cliutil.session() as session:
         for row in service.iter_feedback(session):
             out.write(
                 json.dumps(

@@ -13,12 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus
 from amends.customers.models import Customer, Identity
-from amends.customers.rules import InvalidIdentity, NormalIdentity, link_groups, normalise
+from amends.customers.rules import (
+    InvalidIdentity,
+    NormalIdentity,
+    link_groups,
+    new_customer_ref,
+    normalise,
+)
 from amends.customers.service import chunked, customer_ids_for_keys, merge_customers
 from amends.errors import NotFound
 from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
@@ -105,9 +111,16 @@ def ingest(
         part = IngestSummary()
         part.read = len(items) + len(rejects)
         _quarantine(session, rejects, origin=origin, fmt=fmt, now=now, summary=part)
-        _store(session, items, now=now, limits=limits, summary=part, origin=origin, fmt=fmt)
-        if not keep_ids:
-            part.feedback_ids.clear()
+        _store(
+            session,
+            items,
+            now=now,
+            limits=limits,
+            summary=part,
+            origin=origin,
+            fmt=fmt,
+            keep_ids=keep_ids,
+        )
         total.add(part)
         items.clear()
         rejects.clear()
@@ -185,6 +198,7 @@ class _Pending:
     identities: list[NormalIdentity]
     meta: dict[str, Any]
     customer_id: int | None = None
+    case_id: int | None = None
 
 
 def _prepare(item: Item, limits: IngestLimits) -> _Pending | Rejected:
@@ -221,6 +235,7 @@ def _store(
     summary: IngestSummary,
     origin: str,
     fmt: str,
+    keep_ids: bool,
 ) -> None:
     if not items:
         return
@@ -254,28 +269,30 @@ def _store(
 
     # 3. Cases: a complaint joins the customer's open case or opens one; replies join only.
     case_of = _open_cases(session, {p.customer_id for p in fresh if p.customer_id is not None})
+    openers: dict[int, _Pending] = {}
+    for p in fresh:
+        if p.item.automated:
+            summary.automated += 1
+        elif p.customer_id is not None and p.customer_id not in case_of and _is_complaint(p.item):
+            openers.setdefault(p.customer_id, p)
+    if openers:
+        session.execute(
+            insert(Case).execution_options(render_nulls=True),
+            [_case_row(p) for p in openers.values()],
+        )
+        # Each opener had no open case, so its newest open case is the one just made.
+        case_of.update(_open_cases(session, set(openers)))
+        summary.cases_opened += len(openers)
     touched: set[int] = set()
     for p in fresh:
-        item = p.item
-        if item.automated:
-            summary.automated += 1
-            continue
-        cid = p.customer_id
-        if cid is None:
-            continue
-        complaint = item.direction is Direction.IN and not is_praise(item.score_scale, item.score)
-        if cid not in case_of and complaint:
-            case_of[cid] = _new_case(session, p)
-            summary.cases_opened += 1
-        if cid in case_of:
-            p.meta["_case_id"] = case_of[cid]
-            touched.add(case_of[cid])
+        if not p.item.automated and p.customer_id in case_of:
+            p.case_id = case_of[p.customer_id]
+            touched.add(p.case_id)
 
     # 4. Feedback rows, in one bulk INSERT.
     rows = []
     for p in fresh:
         item = p.item
-        case_id = p.meta.pop("_case_id", None)
         rows.append(
             {
                 "direction": item.direction,
@@ -283,7 +300,7 @@ def _store(
                 "source_key": p.key,
                 "source_id": p.source_id,
                 "customer_id": p.customer_id,
-                "case_id": case_id,
+                "case_id": p.case_id,
                 "author_name": (item.author_name or None) and item.author_name[:200],
                 "author_handle": (item.author_handle or None) and item.author_handle[:320],
                 "subject": (item.subject or None) and item.subject[:500],
@@ -300,10 +317,11 @@ def _store(
                 "ingested_at": now,
             }
         )
-    ids = session.scalars(
-        insert(Feedback).returning(Feedback.id, sort_by_parameter_order=True), rows
-    ).all()
-    summary.feedback_ids.extend(ids)
+    session.execute(insert(Feedback).execution_options(render_nulls=True), rows)
+    if keep_ids:
+        keys = [p.key for p in fresh]
+        by_key = _ids_by(session, Feedback.source_key, Feedback.id, keys)
+        summary.feedback_ids.extend(by_key[key] for key in keys)
     summary.new += len(rows)
     if touched:
         latest = max(p.item.received_at for p in fresh)
@@ -350,11 +368,13 @@ def _resolve_customers(
             new_rows.append(_customer_row(p, now))
             new_slots.append((root, None))
     if new_rows:
-        new_ids = session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True), new_rows
-        ).all()
-        summary.customers_created += len(new_ids)
-        for (slot_root, anonymous), cid in zip(new_slots, new_ids, strict=True):
+        # Plain multi-row INSERTs, then ids read back by the unique ref: RETURNING in input
+        # order costs one statement per row on SQLite.
+        session.execute(insert(Customer).execution_options(render_nulls=True), new_rows)
+        by_ref = _ids_by(session, Customer.ref, Customer.id, [r["ref"] for r in new_rows])
+        summary.customers_created += len(new_rows)
+        for (slot_root, anonymous), row in zip(new_slots, new_rows, strict=True):
+            cid = by_ref[row["ref"]]
             if slot_root is not None:
                 chosen[slot_root] = cid
             elif anonymous is not None:
@@ -398,7 +418,19 @@ def _resolve_customers(
 
 def _customer_row(p: _Pending, now: datetime) -> dict[str, Any]:
     name = p.item.author_name if p.item.direction is Direction.IN else None
-    return {"name": name[:200] if name else None, "created_at": now}
+    return {"ref": new_customer_ref(), "name": name[:200] if name else None, "created_at": now}
+
+
+def _ids_by(
+    session: Session,
+    key_col: InstrumentedAttribute[str],
+    id_col: InstrumentedAttribute[int],
+    keys: list[str],
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in chunked(keys):
+        found.update(dict(session.execute(select(key_col, id_col).where(key_col.in_(part))).all()))
+    return found
 
 
 def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
@@ -414,26 +446,24 @@ def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
     return found
 
 
-def _new_case(session: Session, p: _Pending) -> int:
+def _is_complaint(item: Item) -> bool:
+    return item.direction is Direction.IN and not is_praise(item.score_scale, item.score)
+
+
+def _case_row(p: _Pending) -> dict[str, Any]:
     item = p.item
     subject = item.subject or p.text.split("\n", 1)[0]
     if len(subject) > 120:
         subject = subject[:117].rstrip() + "..."
-    case_id = session.scalar(
-        insert(Case)
-        .values(
-            customer_id=p.customer_id,
-            status=CaseStatus.NEW,
-            subject=subject,
-            channel=item.channel,
-            public=item.public,
-            opened_at=item.received_at,
-            updated_at=item.received_at,
-        )
-        .returning(Case.id)
-    )
-    assert case_id is not None
-    return int(case_id)
+    return {
+        "customer_id": p.customer_id,
+        "status": CaseStatus.NEW,
+        "subject": subject,
+        "channel": item.channel,
+        "public": item.public,
+        "opened_at": item.received_at,
+        "updated_at": item.received_at,
+    }
 
 
 # ---- reading --------------------------------------------------------------------------------

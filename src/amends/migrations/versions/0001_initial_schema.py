@@ -1,8 +1,8 @@
-"""initial schema: customers, feedback, cases, teams, mailboxes
+"""initial schema
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 14:53:29.453817
+Create Date: 2026-11-22 15:01:38.111406
 """
 
 from collections.abc import Sequence
@@ -23,6 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "customers",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("customer_since", amends.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("order_count", sa.Integer(), nullable=True),
@@ -33,6 +34,7 @@ def upgrade() -> None:
             ["merged_into_id"], ["customers.id"], name=op.f("fk_customers_merged_into_id_customers")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
+        sa.UniqueConstraint("ref", name=op.f("uq_customers_ref")),
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(
