@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -65,31 +64,31 @@ def demo(
     count: Annotated[int, typer.Option(min=1, help="Demo feedback items to generate.")] = 150,
 ) -> None:
     """Set up the database, load generated demo feedback, and serve the desk."""
-    from amends.demo import demo_feedback
+    from amends.demo import BRAND_ADDRESS, BRAND_HANDLE, write_demo_files
     from amends.feedback import flows
-    from amends.feedback.service import IngestLimits
+    from amends.feedback.service import IngestLimits, IngestSummary
     from amends.migrate import upgrade
     from amends.sources.base import ParseOptions, Source
 
     settings = cliutil.settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "demo-feedback.jsonl"
-        path.write_text(
-            "".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in demo_feedback(count)),
-            encoding="utf-8",
-        )
-        with cliutil.user_errors(), session_scope(engine) as session:
-            result = flows.ingest_source(
-                session,
-                Source(name="demo", path=path),
-                fmt="feedback",
-                options=ParseOptions(),
-                now=cliutil.now_option(None),
-                limits=IngestLimits(settings.max_text_chars, settings.default_region),
-            )
-    s = result.summary
+    options = ParseOptions(brand_handles=frozenset({BRAND_HANDLE.lower(), BRAND_ADDRESS}))
+    s = IngestSummary()
+    with tempfile.TemporaryDirectory() as tmp, cliutil.user_errors():
+        paths = flows.expand_paths(write_demo_files(Path(tmp), count=count))
+        for path in paths:
+            with session_scope(engine) as session:
+                result = flows.ingest_source(
+                    session,
+                    Source(name=f"demo/{path.name}", path=path),
+                    fmt=None,
+                    options=options,
+                    now=cliutil.now_option(None),
+                    limits=IngestLimits(settings.max_text_chars, settings.default_region),
+                )
+            s.add(result.summary)
+    engine.dispose()
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
         f"{s.cases_opened} cases opened"

@@ -1,14 +1,21 @@
-"""Demo data the desk generates itself: realistic complaints, replies, reviews and surveys.
+"""Demo data the desk generates itself, in the real formats it reads.
 
-Deterministic for a given seed, so the demo and the benchmarks are repeatable.
+`write_demo_files` writes an X API export, an mbox, a reviews CSV, a survey CSV and chat
+transcripts into a folder, so that the demo runs the same parsers a real import does. The same
+writers feed the ingest benchmark. Everything is deterministic for a given seed.
 """
 
 from __future__ import annotations
 
+import csv
+import email.policy
+import email.utils
+import json
 import random
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from email.message import EmailMessage
+from pathlib import Path
 
 FIRST = [
     "Ana",
@@ -107,91 +114,251 @@ REPLIES = [
     "we'll sort your {p} straight away.",
 ]
 BRANDS = ["Northwind", "Lumen Air", "Parcelly"]
+BRAND_HANDLE = "NorthwindHelp"
+BRAND_ADDRESS = "care@northwind.example"
 
 
-def _person(rng: random.Random) -> tuple[str, str, str]:
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    handle = (first + last).replace(" ", "").replace("'", "")
-    handle = "".join(ch for ch in handle if ch.isascii() and ch.isalnum())[:15]
-    email = f"{handle.lower()}{rng.randint(1, 99)}@example.com"
-    return f"{first} {last}", f"{handle}{rng.randint(1, 999)}", email
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    handle: str
+    email: str
+    followers: int
 
 
-def demo_feedback(
-    count: int = 120, *, seed: int = 7, now: datetime | None = None
-) -> Iterator[dict[str, Any]]:
-    """Feedback objects in the API's shape over the last two weeks, newest last."""
+def people(rng: random.Random, count: int) -> list[Person]:
+    out = []
+    for i in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        handle = "".join(ch for ch in first + last if ch.isascii() and ch.isalnum())[:12] + str(i)
+        followers = int(rng.paretovariate(1.1) * 80)
+        out.append(
+            Person(
+                str(10_000 + i),
+                f"{first} {last}",
+                handle,
+                f"{handle.lower()}@example.com",
+                followers,
+            )
+        )
+    return out
+
+
+def _complaint(rng: random.Random) -> tuple[str, str]:
+    product = rng.choice(PRODUCTS)
+    return rng.choice(COMPLAINTS).format(p=product), product
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def write_x(
+    path: Path,
+    who: list[Person],
+    count: int,
+    *,
+    start: datetime,
+    span: timedelta,
+    seed: int = 1,
+    reply_share: float = 0.0,
+) -> None:
+    """X API v2 search responses as JSONL, 100 tweets a page, with includes.users."""
+    rng = random.Random(seed)
+    brand = Person("1", "Northwind Support", BRAND_HANDLE, BRAND_ADDRESS, 120_000)
+    step = span / max(1, count)
+    with path.open("w", encoding="utf-8") as out:
+        for page in range(0, count, 100):
+            tweets: list[dict[str, object]] = []
+            users: dict[str, dict[str, object]] = {}
+            for i in range(page, min(count, page + 100)):
+                person = rng.choice(who)
+                text, product = _complaint(rng)
+                when = start + step * i
+                tid = str(1_700_000_000_000 + i * 10)
+                tweets.append(
+                    {
+                        "id": tid,
+                        "text": f"@{BRAND_HANDLE} {text}",
+                        "author_id": person.user_id,
+                        "created_at": _iso(when),
+                        "conversation_id": tid,
+                        "lang": "en",
+                    }
+                )
+                users[person.user_id] = _user(person)
+                if rng.random() < reply_share:
+                    reply = rng.choice(REPLIES).format(name=person.name.split()[0], p=product)
+                    tweets.append(
+                        {
+                            "id": str(int(tid) + 1),
+                            "text": f"@{person.handle} {reply}",
+                            "author_id": brand.user_id,
+                            "conversation_id": tid,
+                            "created_at": _iso(when + timedelta(minutes=rng.randint(4, 90))),
+                            "in_reply_to_user_id": person.user_id,
+                            "referenced_tweets": [{"type": "replied_to", "id": tid}],
+                        }
+                    )
+                    users[brand.user_id] = _user(brand)
+            page_doc = {"data": tweets, "includes": {"users": list(users.values())}}
+            out.write(json.dumps(page_doc, ensure_ascii=False) + "\n")
+
+
+def _user(p: Person) -> dict[str, object]:
+    return {
+        "id": p.user_id,
+        "name": p.name,
+        "username": p.handle,
+        "public_metrics": {"followers_count": p.followers},
+    }
+
+
+def write_mbox(
+    path: Path,
+    who: list[Person],
+    count: int,
+    *,
+    start: datetime,
+    span: timedelta,
+    seed: int = 2,
+    extras: bool = False,
+) -> None:
+    """An mbox of complaint emails; with `extras`, an auto-reply and a reply thread too."""
+    rng = random.Random(seed)
+    step = span / max(1, count)
+    policy = email.policy.SMTP.clone(linesep="\n")
+    with path.open("wb") as out:
+        for i in range(count):
+            person = rng.choice(who)
+            text, product = _complaint(rng)
+            msg = EmailMessage()
+            msg["From"] = email.utils.formataddr((person.name, person.email))
+            msg["To"] = BRAND_ADDRESS
+            msg["Subject"] = f"Problem with my {product}"
+            msg["Date"] = email.utils.format_datetime(start + step * i)
+            msg["Message-ID"] = f"<m{i}.{seed}@example.com>"
+            msg.set_content(f"Hello,\n\n{text}\n\nRegards,\n{person.name}\n")
+            if extras and i % 25 == 7:
+                msg.replace_header("Subject", "Automatic reply: your newsletter")
+                msg["Auto-Submitted"] = "auto-replied"
+                msg.set_content("I am out of the office until Monday.\n")
+            _mbox_append(out, msg, person.email, start + step * i, policy)
+
+
+def _mbox_append(
+    out: object, msg: EmailMessage, sender: str, when: datetime, policy: email.policy.Policy
+) -> None:
+    data = msg.as_bytes(policy=policy)
+    stamp = when.strftime("%a %b %d %H:%M:%S %Y")
+    write = out.write  # type: ignore[attr-defined]
+    write(f"From {sender} {stamp}\n".encode())
+    write(data.replace(b"\nFrom ", b"\n>From "))
+    write(b"\n")
+
+
+def write_reviews(
+    path: Path, count: int, *, start: datetime, span: timedelta, seed: int = 3
+) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["review_id", "author", "rating", "review", "date", "reply"])
+        for i in range(count):
+            stars = rng.choice([1, 1, 2, 2, 3, 4, 5, 5])
+            product = rng.choice(PRODUCTS)
+            pool = PRAISE if stars >= 4 else COMPLAINTS
+            reply = "Thank you, we're glad it went well!" if stars == 5 and i % 3 == 0 else ""
+            writer.writerow(
+                [
+                    f"g-{seed}-{i}",
+                    f"{rng.choice(FIRST)} {rng.choice(LAST)[0]}.",
+                    stars,
+                    rng.choice(pool).format(p=product),
+                    _iso(start + span * rng.random()),
+                    reply,
+                ]
+            )
+
+
+def write_survey(
+    path: Path, who: list[Person], count: int, *, start: datetime, span: timedelta, seed: int = 4
+) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["response_id", "email", "submitted_at", "nps", "comment"])
+        for i in range(count):
+            score = rng.choice([0, 2, 3, 5, 6, 7, 9, 10])
+            pool = PRAISE if score >= 9 else COMPLAINTS
+            comment = rng.choice(pool).format(p=rng.choice(PRODUCTS)) if i % 5 else ""
+            writer.writerow(
+                [
+                    f"s-{seed}-{i}",
+                    rng.choice(who).email,
+                    _iso(start + span * rng.random()),
+                    score,
+                    comment,
+                ]
+            )
+
+
+def write_transcripts(
+    folder: Path, who: list[Person], count: int, *, start: datetime, span: timedelta, seed: int = 5
+) -> list[Path]:
+    rng = random.Random(seed)
+    paths = []
+    for i in range(count):
+        person = rng.choice(who)
+        text, product = _complaint(rng)
+        when = start + span * rng.random()
+        path = folder / f"chat-{i + 1:03d}.txt"
+        path.write_text(
+            f"Conversation-ID: chat-{seed}-{i}\nDate: {_iso(when)}\nChannel: chat\n"
+            f"Customer: {person.name}\nEmail: {person.email}\n\n"
+            f"[{when:%H:%M}] {person.name}: {text}\n"
+            f"[{(when + timedelta(minutes=1)):%H:%M}] Agent: I'm sorry to hear that. "
+            f"Let me look at your {product} now.\n"
+            f"[{(when + timedelta(minutes=3)):%H:%M}] {person.name}: Thanks. "
+            "This is the second time though.\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def write_demo_files(
+    folder: Path, *, count: int = 150, seed: int = 7, now: datetime | None = None
+) -> list[Path]:
+    """Write about `count` items over the last two weeks in every format; return the paths."""
     rng = random.Random(seed)
     end = now or datetime.now(UTC)
-    start = end - timedelta(days=14)
-    people = [_person(rng) for _ in range(max(3, count // 3))]
-    for n in range(count):
-        name, handle, email = rng.choice(people)
-        product = rng.choice(PRODUCTS)
-        when = start + timedelta(seconds=rng.randint(0, 14 * 86400))
-        roll = rng.random()
-        if roll < 0.45:
-            text = (
-                "@"
-                + rng.choice(BRANDS).replace(" ", "")
-                + " "
-                + rng.choice(COMPLAINTS).format(p=product)
-            )
-            item: dict[str, Any] = {
-                "channel": "x",
-                "handle": handle,
-                "platform": "x",
-                "reach": int(rng.paretovariate(1.2) * 150),
-                "public": True,
-            }
-            if rng.random() < 0.3:
-                yield {
-                    "text": text,
-                    "author_name": name,
-                    "received_at": when.isoformat(),
-                    "source_id": f"demo-{n}",
-                    **item,
-                }
-                reply = rng.choice(REPLIES).format(name=name.split()[0], p=product)
-                yield {
-                    "text": reply,
-                    "direction": "out",
-                    "channel": "x",
-                    "handle": handle,
-                    "platform": "x",
-                    "public": True,
-                    "source_id": f"demo-{n}-r",
-                    "received_at": (when + timedelta(minutes=rng.randint(5, 240))).isoformat(),
-                    "thread_id": f"demo-{n}",
-                    "in_reply_to": f"demo-{n}",
-                }
-                continue
-        elif roll < 0.75:
-            text = rng.choice(COMPLAINTS).format(p=product) + f"\n\nRegards,\n{name}"
-            item = {
-                "channel": "email",
-                "email": email,
-                "subject": f"Problem with my {product}",
-                "public": False,
-            }
-        elif roll < 0.9:
-            stars = rng.choice([1, 1, 2, 2, 3, 5])
-            text = (rng.choice(PRAISE) if stars == 5 else rng.choice(COMPLAINTS)).format(p=product)
-            item = {
-                "channel": "review",
-                "score": stars,
-                "score_scale": "stars",
-                "public": True,
-                "meta": {"platform": "google"},
-            }
-        else:
-            nps = rng.choice([0, 2, 4, 6, 9, 10])
-            text = (rng.choice(PRAISE) if nps >= 9 else rng.choice(COMPLAINTS)).format(p=product)
-            item = {"channel": "survey", "email": email, "score": nps, "score_scale": "nps"}
-        yield {
-            "text": text,
-            "author_name": name,
-            "received_at": when.isoformat(),
-            "source_id": f"demo-{n}",
-            **item,
-        }
+    span = timedelta(days=14)
+    start = end - span
+    who = people(rng, max(5, count // 3))
+    share = max(1, count // 10)
+    write_x(
+        folder / "x-mentions.jsonl",
+        who,
+        share * 4,
+        start=start,
+        span=span,
+        seed=seed,
+        reply_share=0.3,
+    )
+    write_mbox(
+        folder / "support.mbox", who, share * 3, start=start, span=span, seed=seed, extras=True
+    )
+    write_reviews(folder / "google-reviews.csv", share, start=start, span=span, seed=seed)
+    write_survey(folder / "nps-survey.csv", who, share, start=start, span=span, seed=seed)
+    chats = folder / "chats"
+    chats.mkdir(exist_ok=True)
+    write_transcripts(chats, who, max(1, share // 3), start=start, span=span, seed=seed)
+    return [
+        folder / "x-mentions.jsonl",
+        folder / "support.mbox",
+        folder / "google-reviews.csv",
+        folder / "nps-survey.csv",
+        chats,
+    ]

@@ -79,6 +79,7 @@ def create_app(
     from amends.cases.routes import router as cases_router
     from amends.customers.routes import router as customers_router
     from amends.feedback.routes import router as feedback_router
+    from amends.teams.routes import router as teams_router
     from amends.web.routes import router as web_router
 
     app = FastAPI(
@@ -97,7 +98,7 @@ def create_app(
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=status_for(exc))
 
-    for router in (feedback_router, customers_router, cases_router):
+    for router in (feedback_router, customers_router, cases_router, teams_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)
     _document_extra_schemas(app)
