@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import email.utils
 import json
 import random
 import sqlite3
@@ -21,12 +22,11 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from amends.db import make_engine, session_scope
-from amends.demo import BRANDS, COMPLAINTS, FIRST, LAST, PRODUCTS
+from amends.demo import people, write_mbox, write_x
 from amends.feedback import flows
 from amends.feedback.service import IngestLimits
 from amends.migrate import upgrade
@@ -35,55 +35,13 @@ from amends.sources.base import ParseOptions, Source
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _people(rng: random.Random, n: int) -> list[tuple[str, str, str, str]]:
-    out = []
-    for i in range(n):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        handle = f"{first}{i}".encode("ascii", "ignore").decode()
-        out.append((str(10_000 + i), f"{first} {last}", handle, f"{handle.lower()}@example.com"))
-    return out
-
-
-def write_tweets(path: Path, n: int, seed: int = 1) -> None:
-    """X API v2 responses as JSONL, 100 tweets per page with includes.users."""
-    rng = random.Random(seed)
-    people = _people(rng, max(10, n // 4))
-    with path.open("w", encoding="utf-8") as out:
-        for page in range(0, n, 100):
-            tweets, users = [], {}
-            for i in range(page, min(n, page + 100)):
-                uid, name, handle, _ = rng.choice(people)
-                brand = rng.choice(BRANDS).replace(" ", "")
-                text = f"@{brand} " + rng.choice(COMPLAINTS).format(p=rng.choice(PRODUCTS))
-                when = START + timedelta(seconds=i * 3)
-                tweets.append({"id": str(1_000_000_000 + i), "text": text, "author_id": uid,
-                               "created_at": when.isoformat().replace("+00:00", "Z"),
-                               "conversation_id": str(1_000_000_000 + i), "lang": "en"})
-                users[uid] = {"id": uid, "name": name, "username": handle,
-                              "public_metrics": {"followers_count": rng.randint(0, 50_000)}}
-            out.write(json.dumps({"data": tweets, "includes": {"users": list(users.values())}}))
-            out.write("\n")
-
-
-def write_mbox(path: Path, n: int, seed: int = 2) -> None:
-    rng = random.Random(seed)
-    people = _people(rng, max(10, n // 4))
-    with path.open("wb") as out:
-        for i in range(n):
-            _, name, _, addr = rng.choice(people)
-            product = rng.choice(PRODUCTS)
-            msg = EmailMessage()
-            msg["From"] = f"{name} <{addr}>"
-            msg["To"] = "care@northwind.example"
-            msg["Subject"] = f"Problem with my {product}"
-            msg["Date"] = email.utils.format_datetime(START + timedelta(seconds=i * 3))
-            msg["Message-ID"] = f"<m{i}@example.com>"
-            msg.set_content(rng.choice(COMPLAINTS).format(p=product) + f"\n\nRegards,\n{name}\n")
-            data = msg.as_bytes(policy=email.policy.SMTP.clone(linesep="\n"))
-            when = (START + timedelta(seconds=i * 3)).strftime("%a %b %d %H:%M:%S %Y")
-            out.write(f"From {addr} {when}\n".encode())
-            out.write(data.replace(b"\nFrom ", b"\n>From "))
-            out.write(b"\n")
+def write_inputs(tweets: Path, mbox: Path, size: int) -> None:
+    """Half X API pages, half mbox messages, from ~size/4 distinct customers over 30 days."""
+    rng = random.Random(size)
+    who = people(rng, max(10, size // 4))
+    span = timedelta(days=30)
+    write_x(tweets, who, size // 2, start=START, span=span, seed=1)
+    write_mbox(mbox, who, size - size // 2, start=START, span=span, seed=2)
 
 
 def baseline(tweets: Path, mbox: Path, db: Path) -> int:
@@ -114,8 +72,16 @@ def baseline(tweets: Path, mbox: Path, db: Path) -> int:
             users = {u["id"]: u for u in doc["includes"]["users"]}
             for t in doc["data"]:
                 u = users[t["author_id"]]
-                rows.append(("x", t["id"], u["username"], t["text"], t["created_at"],
-                             u["public_metrics"]["followers_count"]))
+                rows.append(
+                    (
+                        "x",
+                        t["id"],
+                        u["username"],
+                        t["text"],
+                        t["created_at"],
+                        u["public_metrics"]["followers_count"],
+                    )
+                )
             if len(rows) >= 2000:
                 flush()
     with mbox.open("rb") as handle:
@@ -149,8 +115,12 @@ def desk(tweets: Path, mbox: Path, url: str) -> dict[str, int]:
     for path, fmt in ((tweets, "x"), (mbox, "mbox")):
         with session_scope(engine) as session:
             result = flows.ingest_source(
-                session, Source(name=str(path), path=path), fmt=fmt, options=ParseOptions(),
-                now=datetime.now(UTC), limits=IngestLimits(),
+                session,
+                Source(name=str(path), path=path),
+                fmt=fmt,
+                options=ParseOptions(),
+                now=datetime.now(UTC),
+                limits=IngestLimits(),
             )
         for key in totals:
             totals[key] += getattr(result.summary, key)
@@ -160,8 +130,7 @@ def desk(tweets: Path, mbox: Path, url: str) -> dict[str, int]:
 
 def run(size: int, tmp: Path) -> dict[str, Any]:
     tweets, mbox = tmp / f"tweets-{size}.jsonl", tmp / f"mail-{size}.mbox"
-    write_tweets(tweets, size // 2)
-    write_mbox(mbox, size - size // 2)
+    write_inputs(tweets, mbox, size)
     t0 = time.perf_counter()
     base_n = baseline(tweets, mbox, tmp / f"base-{size}.db")
     base_s = time.perf_counter() - t0
@@ -173,11 +142,17 @@ def run(size: int, tmp: Path) -> dict[str, Any]:
     again_s = time.perf_counter() - t0
     return {
         "items": size,
-        "baseline": {"rows": base_n, "seconds": round(base_s, 2),
-                     "items_per_s": round(base_n / base_s)},
+        "baseline": {
+            "rows": base_n,
+            "seconds": round(base_s, 2),
+            "items_per_s": round(base_n / base_s),
+        },
         "amends": {**totals, "seconds": round(desk_s, 2), "items_per_s": round(size / desk_s)},
-        "amends_reimport": {"new": again["new"], "seconds": round(again_s, 2),
-                            "items_per_s": round(size / again_s)},
+        "amends_reimport": {
+            "new": again["new"],
+            "seconds": round(again_s, 2),
+            "items_per_s": round(size / again_s),
+        },
         "amends_vs_baseline": round(base_s / desk_s, 3),
     }
 

@@ -40,7 +40,7 @@ mkdir -p "$dir/run" "$dir/state" "$dir/mail"
 chown "$mail_uid:$mail_gid" "$dir/mail"
 chmod 0755 "$dir"
 
-printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s\n' \
+printf '%s:{PLAIN}%s:%s:%s::%s/mail/%s::nodelay=yes\n' \
   "$user" "$password" "$mail_uid" "$mail_gid" "$dir" "$user" >"$dir/users"
 chmod 0644 "$dir/users"
 
@@ -53,6 +53,8 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests try wrong passwords on purpose: answer at once, and slow down no later login.
+auth_failure_delay = 0
 log_path = $dir/dovecot.log
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
@@ -71,6 +73,12 @@ userdb {
 namespace inbox {
   inbox = yes
   separator = /
+}
+
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 
 service imap-login {

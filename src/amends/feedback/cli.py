@@ -79,9 +79,13 @@ def ingest(
         ) as progress:
             for path in targets:
                 task = progress.add_task(str(path), total=None, count=0)
+                counted = [0]
 
-                def advance(part: IngestSummary, task: TaskID = task) -> None:
-                    progress.update(task, advance=part.read, count=progress.tasks[task].completed)
+                def advance(
+                    part: IngestSummary, task: TaskID = task, counted: list[int] = counted
+                ) -> None:
+                    counted[0] += part.read
+                    progress.update(task, advance=part.read, count=counted[0])
 
                 now = cliutil.now_option(None)
                 with session_scope(engine) as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from typing import IO
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.feedback.rules import PUBLIC_BY_DEFAULT, Channel, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.text import UndecodableText, looks_binary
+from amends.sources.text import UndecodableText, guess_encoding, looks_binary
 from amends.sources.times import BadTime, parse_time
 
 # Long narratives (complaints, reviews) exceed the csv module's 128 KiB default field limit.
@@ -63,16 +64,28 @@ def open_text(source: Source, options: ParseOptions) -> IO[str]:
             encoding = "utf-8-sig"
         except UnicodeDecodeError as exc:
             # A cut multi-byte character at the end of the sample is still UTF-8.
-            encoding = "utf-8-sig" if exc.start >= len(head) - 3 else _guess(head)
+            cut_at_end = exc.start >= len(head) - 3
+            encoding = "utf-8-sig" if cut_at_end or _has_utf8(head) else _guess(head)
     codecs.lookup(encoding)
     return io.TextIOWrapper(source.open(), encoding=encoding, errors="surrogateescape", newline="")
 
 
-def _guess(head: bytes) -> str:
-    from charset_normalizer import from_bytes
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
-    best = from_bytes(head).best()
-    return best.encoding if best is not None and best.encoding else "cp1252"
+
+def _has_utf8(head: bytes) -> bool:
+    """True when the bytes hold real UTF-8 characters: then stray bad bytes are damage, and
+    the rows holding them are quarantined, rather than a sign of another encoding."""
+    return _UTF8_MULTIBYTE.search(head) is not None
+
+
+def _guess(head: bytes) -> str:
+    try:
+        return guess_encoding(head)
+    except UndecodableText:
+        return "cp1252"
 
 
 def find_column(header: Sequence[str], wanted: str | None, fallbacks: Sequence[str]) -> str | None:

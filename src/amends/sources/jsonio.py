@@ -31,21 +31,21 @@ def iter_json_records(
         with source.open() as handle:
             yield from _stream_array(handle, "item", source)
         return
-    if first == b"{" and not _looks_like_jsonl(head):
+    if first == b"{" and not _looks_like_jsonl(source):
         yield from _object(source, list_keys)
         return
     yield from _lines(source)
 
 
-def _looks_like_jsonl(head: bytes) -> bool:
-    lines = [ln for ln in head.splitlines() if ln.strip()]
-    if len(lines) < 2:
-        return False
-    try:
-        json.loads(lines[0])
-    except ValueError:
-        return False
-    return True
+def _looks_like_jsonl(source: Source) -> bool:
+    """True when the first line is a whole JSON value and more lines follow it."""
+    with source.open() as handle:
+        line = handle.readline(64 * 1024 * 1024)
+        try:
+            json.loads(line)
+        except ValueError:
+            return False
+        return any(rest.strip() for rest in iter(lambda: handle.readline(65536), b""))
 
 
 def _stream_array(handle: IO[bytes], prefix: str, source: Source) -> Iterator[Record | Rejected]:

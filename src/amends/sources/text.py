@@ -28,10 +28,30 @@ def decode(raw: bytes, declared: str | None = None) -> str:
             continue
     if looks_binary(raw):
         raise UndecodableText("binary data, not text")
+    return raw.decode(guess_encoding(raw), errors="replace")
+
+
+# Single-byte code pages that detectors confuse on short Western European text.
+_SINGLE_BYTE = ("cp125", "windows-125", "iso8859", "iso-8859", "latin", "mac_", "cp850", "cp437")
+
+
+def guess_encoding(raw: bytes) -> str:
+    """The most likely charset of non-UTF-8 bytes; Windows-1252 when any Latin page fits.
+
+    Detectors often pick a Baltic or Central European page for a short French or Spanish text
+    ("Trčs" for "Très"); Windows-1252 is by far the most common legacy encoding in practice.
+    """
     best = from_bytes(raw[:200_000]).best()
     if best is None or best.encoding is None:
         raise UndecodableText("unknown character encoding")
-    return raw.decode(best.encoding, errors="replace")
+    name = best.encoding.lower()
+    if name.startswith(_SINGLE_BYTE):
+        try:
+            raw.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return best.encoding
 
 
 def looks_binary(raw: bytes) -> bool:
