@@ -31,8 +31,11 @@ def decode(raw: bytes, declared: str | None = None) -> str:
     return raw.decode(guess_encoding(raw), errors="replace")
 
 
-# Single-byte code pages that detectors confuse on short Western European text.
-_SINGLE_BYTE = ("cp125", "windows-125", "iso8859", "iso-8859", "latin", "mac_", "cp850", "cp437")
+# Latin single-byte code pages that detectors confuse on short Western European text.
+_LATIN_PAGES = frozenset(
+    {"cp1250", "cp1252", "cp1257", "latin_1", "iso8859_1", "iso8859_2", "iso8859_4",
+     "iso8859_13", "iso8859_15", "mac_latin2", "mac_roman", "mac_iceland", "cp850", "cp437"}
+)  # fmt: skip
 
 
 def guess_encoding(raw: bytes) -> str:
@@ -44,8 +47,7 @@ def guess_encoding(raw: bytes) -> str:
     best = from_bytes(raw[:200_000]).best()
     if best is None or best.encoding is None:
         raise UndecodableText("unknown character encoding")
-    name = best.encoding.lower()
-    if name.startswith(_SINGLE_BYTE):
+    if best.encoding.lower().replace("-", "_") in _LATIN_PAGES:
         try:
             raw.decode("cp1252")
             return "cp1252"
