@@ -38,12 +38,42 @@ _LATIN_PAGES = frozenset(
 )  # fmt: skip
 
 
+_WESTERN_PUNCTUATION = frozenset(
+    "\u20ac\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u2013\u2014\u2022\u00ab\u00bb\u00b0\u00a3\u00a5\u00a7\u00a9\u00ae\u00b1\u00b7\u00bf\u00a1\u00ba\u00aa"
+)  # curly quotes, dashes, currency and such
+
+
+def _reads_as_western(raw: bytes) -> bool:
+    """True when Windows-1252 turns every non-ASCII byte into a letter or common punctuation.
+
+    Detectors are unreliable on a few words ("déclaré" came back as Urdu); a text whose every
+    accented character is a Latin letter is almost surely Western European.
+    """
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    odd = [ch for ch in text if not ch.isascii()]
+    letters = sum(1 for ch in text if ch.isalpha())
+    # In Western text accented letters are a minority; Cyrillic read as 1252 is all accents.
+    return (
+        bool(odd)
+        and len(odd) < 0.3 * max(1, letters)
+        and all(
+            ("\u00c0" <= ch <= "\u017f" and ch.isalpha()) or ch in _WESTERN_PUNCTUATION
+            for ch in odd
+        )
+    )
+
+
 def guess_encoding(raw: bytes) -> str:
     """The most likely charset of non-UTF-8 bytes; Windows-1252 when any Latin page fits.
 
     Detectors often pick a Baltic or Central European page for a short French or Spanish text
     ("Trčs" for "Très"); Windows-1252 is by far the most common legacy encoding in practice.
     """
+    if _reads_as_western(raw[:200_000]):
+        return "cp1252"
     best = from_bytes(raw[:200_000]).best()
     if best is None or best.encoding is None:
         raise UndecodableText("unknown character encoding")

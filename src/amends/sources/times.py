@@ -25,9 +25,17 @@ def parse_time(value: str | int | float | None, *, field: str = "time") -> datet
             raise BadTime(f"{field} is not a valid epoch: {value!r}") from exc
     text = str(value).strip()
     try:
-        parsed = dateparser.parse(text)
-    except (ValueError, OverflowError) as exc:
-        raise BadTime(f"{field} is not a date: {text[:60]!r}") from exc
+        # ISO 8601 is by far the most common, and fromisoformat is ~50x faster than dateutil.
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = _slow_parse(text, field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _slow_parse(text: str, field: str) -> datetime:
+    try:
+        return dateparser.parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise BadTime(f"{field} is not a date: {text[:60]!r}") from exc
