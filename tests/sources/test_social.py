@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from tests.conftest import needs_data
 from typer.testing import CliRunner
 
-from amends import cliutil, sources
+from amends import sources
 from amends.cli import app
 from amends.feedback.rules import Channel, Direction
 from amends.sources.base import Item, ParseOptions, Rejected, Source
@@ -93,10 +93,7 @@ RETWEET = {
 
 
 @pytest.fixture
-def desk(cli_env: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch) -> Callable[[], Engine]:
-    # Every command shares the fixture's engine, which is disposed after the test; an engine per
-    # command would leave PostgreSQL connections open for the garbage collector to warn about.
-    monkeypatch.setattr(cliutil, "engine", cli_env)
+def desk(cli_env: Callable[[], Engine]) -> Callable[[], Engine]:
     return cli_env
 
 

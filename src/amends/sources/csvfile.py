@@ -46,6 +46,21 @@ class ColumnError(ValueError):
     """A named column is not in the file's header."""
 
 
+def csv_header(head: bytes, name: str) -> list[str] | None:
+    """The lowercased header of a CSV file's first line, or None for content that is not CSV."""
+    if looks_binary(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return None
+    if not name.lower().endswith((".csv", ".tsv", ".txt")) and b"," not in head[:4096]:
+        return None
+    first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[:1]
+    if not first:
+        return None
+    delimiter = "\t" if "\t" in first[0] and "," not in first[0] else ","
+    cells = next(csv.reader(io.StringIO(first[0]), delimiter=delimiter), [])
+    header = [c.strip().lower() for c in cells]
+    return header if len(header) >= 2 else None
+
+
 def sniff(head: bytes, name: str) -> dict[str, int]:
     if name.lower().endswith((".csv", ".tsv")) and not looks_binary(head):
         return {"csv": 10}

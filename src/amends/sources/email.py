@@ -145,6 +145,22 @@ _OUTLOOK_SEPARATORS = (
 )
 
 
+class _CachedHeaders(policy.EmailPolicy):
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value
+        key = (name, value)
+        found = _PARSED.get(key)
+        if found is None:
+            found = super().header_fetch_parse(name, value)
+            if len(_PARSED) >= 4096:
+                _PARSED.clear()
+            _PARSED[key] = found
+        return found
+
+_PARSED: dict[tuple[str, str], Any] = {}
+_POLICY = _CachedHeaders()
+
 class _Unreadable(ValueError):
     """A message that cannot become a feedback item; its text is the reason."""
 
@@ -194,7 +210,7 @@ def message_to_item(
     if looks_binary(raw):
         return Rejected(location, "binary data, not an email message", raw)
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=_POLICY).parsebytes(raw)
         assert isinstance(msg, EmailMessage)
         return _to_item(msg, raw, options=options, envelope_time=envelope_time)
     except _Unreadable as exc:

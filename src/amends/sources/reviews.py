@@ -19,8 +19,6 @@ with a rating column (rating, stars, ...) and a text column (review, text, comme
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,9 +28,8 @@ from typing import Any
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.feedback.rules import Channel, Direction, ScoreScale, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.csvfile import ColumnError, find_column, row_raw, rows
+from amends.sources.csvfile import ColumnError, csv_header, find_column, row_raw, rows
 from amends.sources.jsonio import iter_json_records
-from amends.sources.text import looks_binary
 from amends.sources.times import BadTime, parse_time
 
 RATING_NAMES = (
@@ -122,21 +119,6 @@ REPLY_TIME_NAMES = ("replied_at", "repliedat", "reply date", "reply_date", "resp
 _REVIEWISH = {"review", "review_id", "reviewid", "reviewer", "review title", "thumbsupcount"}
 _WORDS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/\s*5|stars?|out of 5)?\s*$", re.IGNORECASE)
-
-
-def csv_header(head: bytes, name: str) -> list[str] | None:
-    """The lowercased header of a CSV file's first line, or None for content that is not CSV."""
-    if looks_binary(head) or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        return None
-    if not name.lower().endswith((".csv", ".tsv", ".txt")) and b"," not in head[:4096]:
-        return None
-    first = head.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[:1]
-    if not first:
-        return None
-    delimiter = "\t" if "\t" in first[0] and "," not in first[0] else ","
-    cells = next(csv.reader(io.StringIO(first[0]), delimiter=delimiter), [])
-    header = [c.strip().lower() for c in cells]
-    return header if len(header) >= 2 else None
 
 
 def sniff(head: bytes, name: str) -> dict[str, int]:

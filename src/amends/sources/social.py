@@ -12,6 +12,8 @@ tweet (as flattening tools write it).
   but it repeats someone else's words, so it is stored like an automated message and opens no
   case of its own.
 - Other DM events (participants joining or leaving) carry no message and are passed over.
+- A user is known by their handle ("x") and by their numeric id ("x-id"), which outlives a
+  change of handle; a tweet read without `includes` still finds its author through the id.
 
 `conversations` reads exports shaped as `[{"dialogHeader": {"company", "sessionID", ...},
 "dialogContent": [{"client"|"client1"|"agent": handle, "datetime", "message", "tweet_ID"}],

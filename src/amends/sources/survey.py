@@ -21,8 +21,7 @@ from typing import Any
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.feedback.rules import Channel, ScoreScale, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.csvfile import ColumnError, find_column, row_raw, rows
-from amends.sources.reviews import csv_header
+from amends.sources.csvfile import ColumnError, csv_header, find_column, row_raw, rows
 from amends.sources.times import BadTime, parse_time
 
 NPS_WORDS = ("nps", "net promoter", "recommend", "how likely", "likelihood", "0-10", "0 - 10")
@@ -41,7 +40,16 @@ COMMENT_NAMES = (
     "response",
 )
 COMMENT_WORDS = ("comment", "feedback", "reason", "why", "tell us", "improve", "anything else")
-EMAIL_NAMES = ("email", "e-mail", "email address", "email_address", "respondent email")
+EMAIL_NAMES = (
+    "email",
+    "e-mail",
+    "email address",
+    "email_address",
+    "respondent email",
+    "respondent_email",
+    "customer email",
+    "customer_email",
+)
 ID_NAMES = (
     "response id",
     "response_id",
@@ -119,7 +127,8 @@ def sniff(head: bytes, name: str) -> dict[str, int]:
     scored = [h for h in header if _scale_of_name(h) is not None and not _is_comment_name(h)]
     if scored:
         return {"survey": 55}
-    has_comment = any(_is_comment_name(h) for h in header)
+    # "text" alone does not make a survey: "id,score,text" is any CSV.
+    has_comment = any(_is_comment_name(h) and h not in ("text", "response") for h in header)
     has_score = any(h in GENERIC_SCORE_NAMES for h in header)
     surveyish = any(word in h for h in header for word in ("respondent", "survey", "response id"))
     if has_score and (has_comment or surveyish) and not {"review", "title", "stars"} & set(header):

@@ -251,11 +251,17 @@ def _text_conversation(text: str, options: ParseOptions) -> _Conversation:
         candidates.append((number, match))
         key = match.group("speaker").strip().lower()
         counts[key] = counts.get(key, 0) + 1
-    real = {
-        number
+    chosen = [
+        (number, match)
         for index, (number, match) in enumerate(candidates)
         if _is_speaker(match.group("speaker"), counts, named) or index == 0
-    }
+    ]
+    customer_named = "in" in named.values()
+    sides = {_side(m.group("speaker").strip().lower(), named, customer_named) for _, m in chosen}
+    if "in" not in sides:
+        # Only the company speaks so far: the customer is among the once-only labels.
+        chosen = candidates
+    real = {number for number, _ in chosen}
     turns: list[_Turn] = []
     for number in range(start, len(lines)):
         line = lines[number]
@@ -291,18 +297,40 @@ def _header(lines: Sequence[str]) -> tuple[dict[str, str], int]:
         paragraph.append((match.group(1).strip().lower(), match.group(2).strip()))
         end += 1
     whole = end >= len(lines) or not lines[end].strip()
-    if whole and any(key not in _ROLE_KEYS for key, _ in paragraph):
+    roles = [value for key, value in paragraph if key in _ROLE_KEYS]
+    if (
+        whole
+        and len(roles) < len(paragraph)
+        and all(_looks_like_name(value) for value in roles)
+        and len({key for key, _ in paragraph}) == len(paragraph)
+    ):
         # The whole first paragraph is header: "Agent: Maria" there names, it does not speak.
         fields.update(paragraph)
         return fields, end
-    # Turns follow at once: only the leading lines that cannot be turns are header.
+    # Turns follow at once: the leading lines that cannot be turns are header, and so are
+    # "Agent: Maria" lines when Maria speaks further down.
+    rest = "\n".join(lines[index + len(paragraph) :]).lower()
     taken = 0
     for key, value in paragraph:
-        if key in _ROLE_KEYS:
+        if key in _ROLE_KEYS and not (_looks_like_name(value) and _speaks(value, rest)):
             break
         fields[key] = value
         taken += 1
     return fields, index + taken
+
+
+def _speaks(name: str, text: str) -> bool:
+    first = re.escape(name.split()[0].lower())
+    return re.search(rf"^(?:\S+\s+)?{first}\b[^:\n]{{0,30}}:", text, re.MULTILINE) is not None
+
+
+def _looks_like_name(value: str) -> bool:
+    """ "Maria" or "Jane Doe <jane@example.com>" names someone; "Hi, how can I help?" speaks."""
+    return (
+        0 < len(value.split()) <= 4
+        and not any(ch in value for ch in ",?!")
+        and (not value.endswith("."))
+    )
 
 
 def _named_speakers(header: Mapping[str, str], options: ParseOptions) -> dict[str, str]:
@@ -324,6 +352,12 @@ def _names(value: str) -> list[str]:
         return []
     first = value.split()[0]
     return [value] if first == value else [value, first]
+
+
+def _side(key: str, named: Mapping[str, str], customer_named: bool) -> str:
+    """ "in", "out" or "bot": named speakers, then role words; the rest are the customer, or,
+    when the header names the customer, the company."""
+    return named.get(key) or _role_word(key) or ("out" if customer_named else "in")
 
 
 def _is_speaker(speaker: str, counts: Mapping[str, int], named: Mapping[str, str]) -> bool:
@@ -498,7 +532,7 @@ def _items(
     previous: str | None = None
     for index, turn in enumerate(conversation.turns, start=1):
         key = turn.speaker.lower()
-        side = named.get(key) or _role_word(key) or ("out" if customer_named else "in")
+        side = _side(key, named, customer_named)
         try:
             when = times.at(turn, dated=base is not None)
         except BadTime as exc:
@@ -534,7 +568,17 @@ def _items(
 
 
 def _base_time(header: Mapping[str, str]) -> datetime | None:
-    for key in ("date", "started", "start time", "start", "time", "datetime", "created at"):
+    for key in (
+        "date",
+        "started",
+        "started at",
+        "start time",
+        "start",
+        "time",
+        "datetime",
+        "timestamp",
+        "created at",
+    ):
         if header.get(key):
             return parse_time(header[key], field=key.capitalize())
     return None
