@@ -54,6 +54,7 @@ class Base(DeclarativeBase):
             values_callable=lambda e: [m.value for m in e],
         ),
         dict[str, Any]: JSON,
+        list[str]: JSON,
     }
 
 

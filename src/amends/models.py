@@ -5,6 +5,7 @@ from amends.customers.models import Customer, Identity
 from amends.db import Base
 from amends.feedback.models import Feedback, IdempotentRequest, QuarantinedItem
 from amends.mailbox.models import Mailbox, MailboxMessage
+from amends.taxonomy.models import Taxonomy, TaxonomyExample
 from amends.teams.models import Agent, Team
 
 __all__ = [
@@ -18,5 +19,7 @@ __all__ = [
     "Mailbox",
     "MailboxMessage",
     "QuarantinedItem",
+    "Taxonomy",
+    "TaxonomyExample",
     "Team",
 ]

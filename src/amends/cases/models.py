@@ -28,6 +28,10 @@ class Case(Base):
     subject: Mapped[str] = mapped_column(String(200))
     channel: Mapped[Channel]  # where the first complaint came in
     public: Mapped[bool]
+    # The most urgent of its complaints' analyses: P1 .. P4, and that complaint's category.
+    priority: Mapped[str | None] = mapped_column(String(2), index=True)
+    severity: Mapped[int | None]
+    category: Mapped[str | None] = mapped_column(String(40))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     opened_at: Mapped[datetime]

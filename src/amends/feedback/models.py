@@ -47,6 +47,18 @@ class Feedback(Base):
     automated: Mapped[bool] = mapped_column(default=False)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ingested_at: Mapped[datetime]
+    # What analysis found (amends.analysis); None for our own replies.
+    sentiment: Mapped[float | None]
+    severity: Mapped[int | None]
+    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    category_confidence: Mapped[float | None]
+    category_source: Mapped[str | None] = mapped_column(String(10))  # "model" or "agent"
+    company_label: Mapped[str | None] = mapped_column(String(200))
+    company_confidence: Mapped[float | None]
+    priority: Mapped[str | None] = mapped_column(String(2))
+    needs_response: Mapped[bool | None]
+    language: Mapped[str | None] = mapped_column(String(8))
+    analysis: Mapped[dict[str, Any] | None]
 
     customer: Mapped[Customer | None] = relationship()
     case: Mapped[Case | None] = relationship(back_populates="feedback")
