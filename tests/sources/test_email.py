@@ -418,6 +418,46 @@ def test_brand_sender_is_outgoing_to_the_first_recipient() -> None:
     assert item_of(raw).direction is Direction.IN
 
 
+ADDRESSES = [
+    # (From, To, author name, recipients)
+    ('"Lee, Ann" <ann@example.com>', "a@acme.test,\r\n\tBo  Ray <bo@acme.test>", "Lee, Ann",
+     ["a@acme.test", "bo@acme.test"]),
+    ("Ann   Lee\t<ann@example.com>", "<a@acme.test>", "Ann Lee", ["a@acme.test"]),
+    ("=?utf-8?q?Chlo=C3=A9_L=C3=B3pez?= <ann@example.com>", "undisclosed-recipients:;",
+     "Chloé López", []),
+    # Undeclared 8-bit in the name, as some clients send it.
+    ("Chloé López <ann@example.com>", "Acme (desk) <a@acme.test>", "Chloé López", ["a@acme.test"]),
+    # A comment is no display name; an empty address is skipped.
+    ("ann@example.com (Ann Lee)", "a@acme.test, Bo <>", None, ["a@acme.test"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sender", "to", "name", "recipients"), ADDRESSES)
+def test_address_headers(sender: str, to: str, name: str | None, recipients: list[str]) -> None:
+    head = f"From: {sender}\r\nTo: {to}\r\nSubject: Late\r\nDate: {DATE}\r\n"
+    item = item_of(head.encode() + b"\r\nWhere is it?\r\n")
+    assert (item.author_name, item.author_handle) == (name, "ann@example.com")
+    assert item.meta.get("to", []) == recipients
+
+
+def test_date_that_is_no_rfc_2822_date() -> None:
+    raw = b"From: a@example.com\r\nDate: 2026-11-02T09:00:00+01:00\r\n\r\nStill late.\r\n"
+    item = item_of(raw)
+    assert item.received_at.isoformat() == "2026-11-02T08:00:00+00:00"
+    assert "time_assumed" not in item.meta
+
+
+def test_mbox_message_without_date_takes_the_from_line_time(tmp_path: Path) -> None:
+    path = tmp_path / "mail.mbox"
+    path.write_bytes(mbox(message(date=None), message(msgid="<m2@example.com>")))
+    first, second = parse_mbox(Source("mail", path=path), ParseOptions())
+    assert isinstance(first, Item)
+    assert isinstance(second, Item)
+    assert first.received_at.isoformat() == "2026-11-02T09:01:00+00:00"
+    assert "time_assumed" not in first.meta
+    assert second.received_at.isoformat() == "2026-11-02T09:00:00+00:00"  # its own Date
+
+
 def test_time_from_received_then_assumed() -> None:
     received = "from mx.example.com by mail.acme.test; Tue, 03 Nov 2026 10:30:00 +0100 (CET)"
     item = item_of(message(date=None, headers={"Received": received}))

@@ -16,13 +16,15 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.errors import MessageError
+from email.headerregistry import AddressHeader, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import IO, Any
 
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
@@ -53,6 +55,18 @@ _KNOWN_HEADERS = re.compile(
 _FROM_LINE = re.compile(rb"^From \S+\s+.*\b\d{1,2}:\d{2}\b.*\b\d{4}\b")
 _ESCAPED_FROM = re.compile(rb"^>+From ")
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_LINE_BREAKS = re.compile(r"[\r\n]")
+
+# The common shapes of an address header: "ann@example.com", "Ann Lee <ann@example.com>" and
+# '"Lee, Ann" <ann@example.com>', in plain ASCII. They are read directly; anything else (encoded
+# words, comments, groups, quoted local parts, 8-bit bytes) goes through the full parser.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
+_SIMPLE_MAILBOX = re.compile(
+    rf"[ \t]*(?:(?P<bare>{_ADDR_SPEC})"
+    rf"|(?:(?P<phrase>{_ATOM}(?:[ \t]+{_ATOM})*)|\"(?P<quoted>[ \t!#-\[\]-~]*)\")?"
+    rf"[ \t]*<(?P<addr>{_ADDR_SPEC})>)[ \t]*"
+)
 
 _AUTO_SUBJECTS = (
     "out of office",
@@ -145,21 +159,51 @@ _OUTLOOK_SEPARATORS = (
 )
 
 
-class _CachedHeaders(policy.EmailPolicy):
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, but each header class is made once, not on every use."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+class _ParsedOnce(policy.EmailPolicy):
+    """`policy.default`, except that a header value is parsed once and then reused.
+
+    The standard policy parses a header again on every read, and the parser itself reads
+    Content-Type several times per part. Header objects are immutable, and most values recur
+    from message to message (Content-Type, MIME-Version, the desk's own address), so the parsed
+    objects are kept in a bounded cache shared by all messages.
+    """
+
     def header_fetch_parse(self, name: str, value: str) -> Any:
         if hasattr(value, "name"):
             return value
+        if name.lower() in _UNIQUE_HEADERS:
+            return super().header_fetch_parse(name, value)
         key = (name, value)
-        found = _PARSED.get(key)
-        if found is None:
-            found = super().header_fetch_parse(name, value)
-            if len(_PARSED) >= 4096:
-                _PARSED.clear()
-            _PARSED[key] = found
-        return found
+        parsed = _PARSED_HEADERS.get(key)
+        if parsed is None:
+            parsed = super().header_fetch_parse(name, value)
+            if len(_PARSED_HEADERS) >= _PARSED_HEADERS_MAX:
+                _PARSED_HEADERS.clear()
+            _PARSED_HEADERS[key] = parsed
+        return parsed
 
-_PARSED: dict[tuple[str, str], Any] = {}
-_POLICY = _CachedHeaders()
+
+_PARSED_HEADERS: dict[tuple[str, str], Any] = {}
+_PARSED_HEADERS_MAX = 256  # a parsed header takes a few kB
+# Never the same in two messages, and read once: not worth a place in the cache.
+_UNIQUE_HEADERS = frozenset({"message-id", "date"})
+_POLICY = _ParsedOnce(header_factory=_HeaderClasses())
+
 
 class _Unreadable(ValueError):
     """A message that cannot become a feedback item; its text is the reason."""
@@ -203,6 +247,18 @@ def message_to_item(
 
     `envelope_time` (an mbox "From " line's date) is used when the message has no usable Date.
     """
+    return _message_to_item(
+        raw, location=location, options=options, envelope_time=lambda: envelope_time
+    )
+
+
+def _message_to_item(
+    raw: bytes,
+    *,
+    location: str,
+    options: ParseOptions,
+    envelope_time: Callable[[], datetime | None],
+) -> Item | Rejected:
     if not raw.strip():
         return Rejected(location, "empty message", raw)
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -222,10 +278,19 @@ def message_to_item(
 
 
 def _to_item(
-    msg: EmailMessage, raw: bytes, *, options: ParseOptions, envelope_time: datetime | None
+    msg: EmailMessage,
+    raw: bytes,
+    *,
+    options: ParseOptions,
+    envelope_time: Callable[[], datetime | None],
 ) -> Item:
-    if not any(msg.get(h) is not None for h in ("From", "Date", "Subject", "Message-ID")):
+    first = next(
+        (found for name in _IDENTIFYING if (found := _first_raw(msg, name)) is not None), None
+    )
+    if first is None:
         raise _Unreadable("no email headers (From, Date, Subject or Message-ID)")
+    if not _is_plain(*first):
+        _parsed(*first)  # a header that the parser cannot read fails here, as it always did
     subject = _header(msg, "Subject")
     body, attachments, from_html = _body(msg)
     text = _strip_history(body)
@@ -281,16 +346,52 @@ def _to_item(
     )
 
 
+_IDENTIFYING = ("From", "Date", "Subject", "Message-ID")
+
+
+def _first_raw(msg: Message, name: str) -> tuple[str, str] | None:
+    """The first `name` header as (name as written, value as received), or None."""
+    wanted = name.lower()
+    return next(((k, v) for k, v in msg.raw_items() if k.lower() == wanted), None)
+
+
+def _parsed(name: str, raw: str) -> Any:
+    """The header object that `msg.get(name)` gives under the standard policy."""
+    return _POLICY.header_fetch_parse(name, raw)
+
+
+def _unfolded(raw: str) -> str:
+    # What the standard policy does before parsing: line breaks go, the indent stays.
+    return _LINE_BREAKS.sub("", raw) if "\n" in raw or "\r" in raw else raw
+
+
+def _is_plain(name: str, raw: str) -> bool:
+    """Whether a fast reading below gives exactly what the header parser would."""
+    if _header_class(name, UnstructuredHeader):
+        return "=?" not in raw and not _has_surrogates(raw)
+    return _header_class(name, AddressHeader) and _simple_addresses(raw) is not None
+
+
+def _header_class(name: str, kind: type) -> bool:
+    factory = _POLICY.header_factory
+    assert isinstance(factory, HeaderRegistry)
+    return issubclass(factory[name], kind)
+
+
 def _header(msg: Message, name: str) -> str:
     """A header's decoded value ("" when absent), RFC 2047 words and undeclared 8-bit alike."""
-    value = msg.get(name)
-    if value is None:
+    found = _first_raw(msg, name)
+    if found is None:
         return ""
-    text = str(value)
-    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+    key, raw = found
     if _has_surrogates(raw):
+        _parsed(key, raw)  # fails where it always failed
         # Raw 8-bit bytes with no declared charset: the parser shows them as U+FFFD; guess.
-        text = str(policy.default.header_factory(name, _fix_surrogates(raw)))
+        text = str(_POLICY.header_factory(name, _fix_surrogates(raw)))
+    elif "=?" not in raw and _header_class(key, UnstructuredHeader):
+        text = _unfolded(raw)  # no encoded words: the parser would give it back unchanged
+    else:
+        text = str(_parsed(key, raw))
     return " ".join(text.split())
 
 
@@ -319,10 +420,37 @@ def _first_id(value: str) -> str:
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) of each mailbox in the header; a bad one has address ""."""
     found: list[tuple[str, str]] = []
-    for value in msg.get_all(name) or []:
-        for address in getattr(value, "addresses", ()):
+    wanted = name.lower()
+    for key, raw in msg.raw_items():
+        if key.lower() != wanted:
+            continue
+        simple = _simple_addresses(raw)
+        if simple is not None:
+            found.extend(simple)
+            continue
+        for address in getattr(_parsed(key, raw), "addresses", ()):
             spec = str(address.addr_spec) if address.domain else ""
             found.append((_fix_surrogates(str(address.display_name or "")).strip(), spec))
+    return found
+
+
+def _simple_addresses(raw: str) -> list[tuple[str, str]] | None:
+    """The (display name, address) pairs of a plain ASCII address list, or None if not plain."""
+    value = _unfolded(raw)
+    if "=?" in value or not value.isascii():  # encoded words, or 8-bit bytes as surrogates
+        return None
+    pieces = value.split(",") if '"' not in value else [value]
+    found: list[tuple[str, str]] = []
+    for piece in pieces:
+        match = _SIMPLE_MAILBOX.fullmatch(piece)
+        if match is None:
+            return None
+        bare, phrase, quoted, addr = match.group("bare", "phrase", "quoted", "addr")
+        if bare:
+            found.append(("", bare))
+        else:
+            display = " ".join(phrase.split()) if phrase else (quoted or "")
+            found.append((display.strip(), addr))
     return found
 
 
@@ -343,10 +471,10 @@ def _is_brand(address: str, brand: frozenset[str]) -> bool:
     return address in brand or plain in brand or (bool(domain) and domain in brand)
 
 
-def _received_at(msg: Message, envelope_time: datetime | None) -> datetime | None:
-    header = msg.get("Date")
-    when = getattr(header, "datetime", None)
-    if isinstance(when, datetime):
+def _received_at(msg: Message, envelope_time: Callable[[], datetime | None]) -> datetime | None:
+    found = _first_raw(msg, "Date")
+    when = _header_date(found[1]) if found is not None else None
+    if when is not None:
         return _utc(when)
     when = _date(_header(msg, "Date"))
     if when is not None:
@@ -358,7 +486,18 @@ def _received_at(msg: Message, envelope_time: datetime | None) -> datetime | Non
             when = _date(text.rsplit(";", 1)[1])
             if when is not None:
                 return when
-    return envelope_time
+    return envelope_time()
+
+
+def _header_date(raw: str) -> datetime | None:
+    """The `datetime` of the standard Date header object, without building that object."""
+    value = _unfolded(raw)
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except ValueError:
+        return None
 
 
 def _date(value: str) -> datetime | None:
@@ -639,11 +778,12 @@ def parse_mbox(source: Source, options: ParseOptions) -> Iterator[Item | Rejecte
             if too_big:
                 yield Rejected(where, "message is over the size limit", envelope + body)
                 continue
-            item = message_to_item(
+            item = _message_to_item(
                 _unescape(body),
                 location=where,
                 options=options,
-                envelope_time=_envelope_time(envelope),
+                # Read only when the message has no usable date of its own.
+                envelope_time=partial(_envelope_time, envelope),
             )
             if isinstance(item, Rejected):
                 # Kept with its "From " line, so that the quarantined piece is an mbox again.

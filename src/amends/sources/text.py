@@ -86,6 +86,10 @@ def guess_encoding(raw: bytes) -> str:
     return best.encoding
 
 
+# Bytes below 0x20 other than tab, line feed, vertical tab, form feed and carriage return.
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
+
+
 def looks_binary(raw: bytes) -> bool:
     """True for data that is no text in any encoding (NULs, many control bytes)."""
     sample = raw[:8192]
@@ -93,7 +97,7 @@ def looks_binary(raw: bytes) -> bool:
         return False
     if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / len(sample) > 0.1
 
 
