@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -58,28 +58,43 @@ class Base(DeclarativeBase):
     }
 
 
+# Execution option that marks a unit of work as one that writes.
+WRITE = "amends_write"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite, enforce foreign keys and use WAL for concurrent readers."""
+    """Create an engine; on SQLite, enforce foreign keys, use WAL, and take the write lock up
+    front in writing transactions, so that concurrent writers wait instead of failing."""
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, emit BEGIN (see _sqlite_begin) and SAVEPOINTs.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            # A deferred transaction that later writes cannot wait for the lock: SQLite
+            # answers "database is locked" at once. Writers therefore begin IMMEDIATE.
+            write = connection.get_execution_options().get(WRITE, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        session.connection(execution_options={WRITE: write})
         yield session
 
 

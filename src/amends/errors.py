@@ -45,3 +45,13 @@ class PayloadTooLarge(InvalidInput):
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"body of {size} bytes is over the limit of {limit} bytes")
+
+
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported_media_type"
+
+
+class UsageError(InvalidInput):
+    """The command was asked for something that cannot apply (a column the file lacks)."""
+
+    code = "usage_error"

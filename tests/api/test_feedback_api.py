@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -12,11 +13,23 @@ def post(client: TestClient, body: Any, **headers: str) -> Any:
 
 
 def test_one_item_opens_a_case_for_a_new_customer(client: TestClient) -> None:
-    r = post(client, {"text": "I was charged twice for my order", "email": "ana@example.com",
-                      "author_name": "Ana López", "channel": "email"})
+    r = post(
+        client,
+        {
+            "text": "I was charged twice for my order",
+            "email": "ana@example.com",
+            "author_name": "Ana López",
+            "channel": "email",
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert (body["new"], body["duplicates"], body["quarantined"], body["cases_opened"]) == (1, 0, 0, 1)
+    assert (body["new"], body["duplicates"], body["quarantined"], body["cases_opened"]) == (
+        1,
+        0,
+        0,
+        1,
+    )
     fid = body["feedback_ids"][0]
     item = client.get(f"/api/v1/feedback/{fid}").json()
     assert item["direction"] == "in"
@@ -57,19 +70,29 @@ def test_idempotency_key_replays_the_first_answer(client: TestClient) -> None:
 
 
 def test_social_items_are_public_with_reach(client: TestClient) -> None:
-    r = post(client, {"text": "@brand your app is down again", "channel": "x",
-                      "handle": "@loud", "reach": 48000})
+    r = post(
+        client,
+        {
+            "text": "@brand your app is down again",
+            "channel": "x",
+            "handle": "@loud",
+            "reach": 48000,
+        },
+    )
     item = client.get(f"/api/v1/feedback/{r.json()['feedback_ids'][0]}").json()
     assert (item["public"], item["reach"], item["author_handle"]) == (True, 48000, "@loud")
 
 
 def test_bad_items_in_a_batch_are_quarantined_and_the_rest_go_in(client: TestClient) -> None:
-    r = post(client, [
-        {"text": "fine item", "email": "a@example.com"},
-        {"text": "   "},
-        {"text": "unknown field", "colour": "red"},
-        {"text": "bad email", "email": "nope"},
-    ])
+    r = post(
+        client,
+        [
+            {"text": "fine item", "email": "a@example.com"},
+            {"text": "   "},
+            {"text": "unknown field", "colour": "red"},
+            {"text": "bad email", "email": "nope"},
+        ],
+    )
     assert r.status_code == 201
     body = r.json()
     assert (body["new"], body["quarantined"]) == (1, 3)
@@ -82,19 +105,25 @@ def test_bad_items_in_a_batch_are_quarantined_and_the_rest_go_in(client: TestCli
 def test_a_single_invalid_item_is_422_and_kept(client: TestClient) -> None:
     r = post(client, {"channel": "x"})
     assert r.status_code == 422
-    assert "text" in r.json()["errors"][0]
+    assert r.json()["code"] == "invalid_input"
+    assert "text" in r.json()["detail"]
     assert client.get("/api/v1/quarantine").json()["total"] == 1
 
 
 def test_malformed_json_is_400_and_kept(client: TestClient) -> None:
-    r = client.post("/api/v1/feedback", content=b'{"text": "cut', headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/v1/feedback", content=b'{"text": "cut', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400
     assert r.json()["code"] == "malformed_request"
     assert client.get("/api/v1/quarantine").json()["total"] == 1
 
 
 def test_empty_body_and_empty_batch_are_refused(client: TestClient) -> None:
-    assert client.post("/api/v1/feedback", content=b"").status_code == 422
+    empty = client.post(
+        "/api/v1/feedback", content=b"", headers={"content-type": "application/json"}
+    )
+    assert empty.status_code == 422
     r = post(client, [])
     assert r.status_code == 422
     assert "empty batch" in r.json()["detail"]
@@ -108,10 +137,17 @@ def test_oversized_body_is_413(client: TestClient) -> None:
 
 
 def test_lists_are_paged_newest_first(client: TestClient) -> None:
-    post(client, [
-        {"text": f"item {n}", "source_id": f"s{n}", "received_at": f"2026-10-0{n + 1}T10:00:00Z"}
-        for n in range(7)
-    ])
+    post(
+        client,
+        [
+            {
+                "text": f"item {n}",
+                "source_id": f"s{n}",
+                "received_at": f"2026-10-0{n + 1}T10:00:00Z",
+            }
+            for n in range(7)
+        ],
+    )
     page = client.get("/api/v1/feedback", params={"limit": 3, "offset": 0}).json()
     assert page["total"] == 7
     assert [i["text"] for i in page["items"]] == ["item 6", "item 5", "item 4"]
@@ -132,3 +168,58 @@ def test_openapi_describes_the_feedback_body(client: TestClient) -> None:
     body = spec["paths"]["/api/v1/feedback"]["post"]["requestBody"]
     assert "FeedbackIn" in str(body)
     assert "FeedbackIn" in spec["components"]["schemas"]
+
+
+def test_only_json_bodies_are_accepted(client: TestClient) -> None:
+    # A plain form or text/plain post from another web page must not reach the desk.
+    r = client.post(
+        "/api/v1/feedback", content=b'{"text": "hi"}', headers={"content-type": "text/plain"}
+    )
+    assert r.status_code == 415
+    assert r.json()["code"] == "unsupported_media_type"
+    assert client.get("/api/v1/feedback").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"text": "bad nps", "score": 99, "score_scale": "nps"},
+        {"text": "bad stars", "score": 0, "score_scale": "stars"},
+        {"text": "no scale", "score": 3},
+        {"text": "deep", "meta": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}},
+        {"text": "from the future", "received_at": "2999-01-01T00:00:00Z"},
+    ],
+)
+def test_implausible_items_are_refused_and_kept(client: TestClient, item: dict[str, Any]) -> None:
+    r = post(client, item)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "invalid_input"
+    assert client.get("/api/v1/quarantine").json()["total"] == 1
+    assert client.get("/api/v1/cases").json()["total"] == 0
+
+
+def test_hostile_requests_get_clear_errors_not_500(client: TestClient) -> None:
+    deep = client.post(
+        "/api/v1/feedback", content=b"[" * 100_000, headers={"content-type": "application/json"}
+    )
+    assert deep.status_code == 400
+    for path in (
+        "/api/v1/feedback/99999999999999999999999",
+        "/api/v1/feedback?offset=999999999999999999999",
+        "/api/v1/cases?customer_id=99999999999999999999999",
+    ):
+        r = client.get(path)
+        assert r.status_code == 422, path
+        assert r.json()["code"] == "invalid_input"
+        assert "99999" not in r.text  # the input is not echoed back
+
+
+def test_the_same_id_with_different_text_is_kept_apart(client: TestClient) -> None:
+    # Two exports that both number their rows 1, 2, 3 must not swallow each other.
+    first = post(client, {"text": "shop A: parcel lost", "source_id": "1"}).json()
+    other = post(client, {"text": "shop B: app crashes", "source_id": "1"}).json()
+    again = post(client, {"text": "shop B: app crashes", "source_id": "1"}).json()
+    assert (first["new"], other["new"], other["id_clashes"]) == (1, 1, 1)
+    assert (again["new"], again["duplicates"]) == (0, 1)
+    texts = {i["text"] for i in client.get("/api/v1/feedback").json()["items"]}
+    assert texts == {"shop A: parcel lost", "shop B: app crashes"}

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -24,12 +25,14 @@ from amends.errors import (
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    UnsupportedMediaType,
 )
 
 log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (MalformedRequest, 400),
     (NotFound, 404),
     (InvalidTransition, 409),
@@ -69,6 +72,25 @@ def _document_extra_schemas(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI from files installed with the package: the docs work with no network."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="amends API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon.png",
+        )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -86,7 +108,7 @@ def create_app(
         title="amends",
         version=__version__,
         description="The service-recovery desk: feedback in, cases, customers.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -98,10 +120,31 @@ def create_app(
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=status_for(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Say where and what, but never echo the input back.
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        return JSONResponse(
+            {"code": "invalid_input", "detail": detail, "errors": problems}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {"code": "internal_error", "detail": "unexpected error; it has been logged"},
+            status_code=500,
+        )
+
     for router in (feedback_router, customers_router, cases_router, teams_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)
     _document_extra_schemas(app)
+    _offline_docs(app)
     app.mount(
         "/static",
         StaticFiles(directory=Path(__file__).parent.parent / "web" / "static"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from amends.config import Settings
@@ -14,7 +14,9 @@ from amends.db import session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.engine) as session:
+    """One unit of work per request; only methods that change things take the write lock."""
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    with session_scope(request.app.state.engine, write=write) as session:
         yield session
 
 
@@ -39,10 +41,16 @@ class Page:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
-        offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset
 
 
 PageDep = Annotated[Page, Depends()]
+
+
+# Ids fit a 64-bit integer column; anything larger is a bad request, not a database error.
+MAX_ID = 2**62
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="an id")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from amends.api.deps import PageDep, SessionDep
+from amends.api.deps import IdPath, IdQuery, PageDep, SessionDep
 from amends.api.paging import PageOf
 from amends.cases import service
 from amends.cases.rules import CaseStatus
@@ -18,7 +18,7 @@ def list_cases(
     session: SessionDep,
     page: PageDep,
     status: CaseStatus | None = None,
-    customer_id: int | None = None,
+    customer_id: IdQuery = None,
 ) -> PageOf[CaseRead]:
     rows, total = service.list_cases(
         session, limit=page.limit, offset=page.offset, status=status, customer_id=customer_id
@@ -32,5 +32,5 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", summary="One case")
-def get_case(case_id: int, session: SessionDep) -> CaseRead:
+def get_case(case_id: IdPath, session: SessionDep) -> CaseRead:
     return CaseRead.model_validate(service.get_case(session, case_id))

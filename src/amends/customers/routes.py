@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from amends.api.deps import PageDep, SessionDep
+from amends.api.deps import IdPath, PageDep, SessionDep
 from amends.api.paging import PageOf
 from amends.customers import service
 from amends.customers.schemas import CustomerRead
@@ -24,5 +24,5 @@ def list_customers(session: SessionDep, page: PageDep) -> PageOf[CustomerRead]:
 
 
 @router.get("/customers/{customer_id}", summary="One customer with identities")
-def get_customer(customer_id: int, session: SessionDep) -> CustomerRead:
+def get_customer(customer_id: IdPath, session: SessionDep) -> CustomerRead:
     return CustomerRead.model_validate(service.get_customer(session, customer_id))

@@ -11,9 +11,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from amends.api.deps import ClockDep, PageDep, SessionDep, SettingsDep
+from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, SettingsDep
 from amends.api.paging import PageOf
-from amends.errors import Conflict, InvalidInput, MalformedRequest, PayloadTooLarge
+from amends.errors import (
+    Conflict,
+    InvalidInput,
+    MalformedRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from amends.feedback import service
 from amends.feedback.models import IdempotentRequest
 from amends.feedback.rules import Channel, Direction
@@ -62,6 +68,7 @@ _BODY_DOC: dict[str, Any] = {
         400: {"description": "The body is not JSON"},
         409: {"description": "Idempotency-Key reused with a different body"},
         413: {"description": "The body is larger than the configured limit"},
+        415: {"description": "The body is not sent as application/json"},
         422: {"description": "A single item that does not validate (it is quarantined)"},
     },
 )
@@ -73,6 +80,10 @@ async def post_feedback(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Ingest feedback. Items with a `source_id` already on the desk count as duplicates."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        # Also keeps other web pages from posting into the desk with a plain form.
+        raise UnsupportedMediaType("send the body as application/json")
     body = await _read_limited(request, settings.max_payload_bytes)
     body_hash = hashlib.sha256(body).hexdigest()
     if idempotency_key:
@@ -104,11 +115,15 @@ async def post_feedback(
         keep_ids=True,
     )
     result = IngestResult(**{**summary.as_dict(), "feedback_ids": summary.feedback_ids})
-    status = 422 if single and summary.quarantined else 201
     payload = result.model_dump(mode="json")
-    if idempotency_key and status == 201:
+    if single and summary.quarantined:
+        reason = summary.notes[0].split(": ", 2)[-1] if summary.notes else "invalid item"
+        return JSONResponse(
+            {"code": "invalid_input", "detail": reason, "quarantined": 1}, status_code=422
+        )
+    if idempotency_key:
         _remember(session, idempotency_key, body_hash, payload, now=now)
-    return JSONResponse(payload, status_code=status)
+    return JSONResponse(payload, status_code=201)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -132,6 +147,8 @@ def _records(body: bytes, *, now: Any) -> tuple[list[Item | Rejected], bool]:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise MalformedRequest("body is nested too deeply") from exc
     single = isinstance(doc, dict) and "items" not in doc
     if single:
         objects: list[Any] = [doc]
@@ -169,8 +186,8 @@ def _remember(
 def list_feedback(
     session: SessionDep,
     page: PageDep,
-    customer_id: int | None = None,
-    case_id: int | None = None,
+    customer_id: IdQuery = None,
+    case_id: IdQuery = None,
     channel: Channel | None = None,
     direction: Direction | None = None,
 ) -> PageOf[FeedbackRead]:
@@ -192,7 +209,7 @@ def list_feedback(
 
 
 @router.get("/feedback/{feedback_id}", summary="One feedback item")
-def get_feedback(feedback_id: int, session: SessionDep) -> FeedbackRead:
+def get_feedback(feedback_id: IdPath, session: SessionDep) -> FeedbackRead:
     return FeedbackRead.model_validate(service.get_feedback(session, feedback_id))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -28,6 +29,16 @@ class ScoreScale(StrEnum):
     NPS = "nps"  # 0..10
     CSAT = "csat"  # 1..5
 
+
+# The valid scores of each scale, inclusive.
+SCORE_RANGES: dict[ScoreScale, tuple[float, float]] = {
+    ScoreScale.STARS: (1, 5),
+    ScoreScale.NPS: (0, 10),
+    ScoreScale.CSAT: (1, 5),
+}
+
+# Items dated further ahead than this are refused: a clock or a parser is wrong.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 # Channels whose items everyone can read unless the source says otherwise.
 PUBLIC_BY_DEFAULT: frozenset[Channel] = frozenset({Channel.X, Channel.SOCIAL, Channel.REVIEW})

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from amends.feedback.rules import Channel, Direction, ScoreScale
+from amends.feedback.rules import SCORE_RANGES, Channel, Direction, ScoreScale
 
 
 class FeedbackIn(BaseModel):
@@ -15,7 +24,8 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=1_000_000)
+    # No length cap here: ingest cuts long texts at the configured limit and flags them.
+    text: str = Field(min_length=1)
     channel: Channel = Channel.WEB
     direction: Direction = Direction.IN
     received_at: AwareDatetime | None = None
@@ -43,6 +53,41 @@ class FeedbackIn(BaseModel):
         if not value.strip():
             raise ValueError("text is empty")
         return value
+
+    @field_validator("meta")
+    @classmethod
+    def _small_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _depth(value) > MAX_META_DEPTH:
+            raise ValueError(f"meta is nested deeper than {MAX_META_DEPTH} levels")
+        return value
+
+    @model_validator(mode="after")
+    def _score_in_range(self) -> FeedbackIn:
+        if self.score is None:
+            return self
+        if self.score_scale is None:
+            raise ValueError("score needs a score_scale (stars, nps or csat)")
+        low, high = SCORE_RANGES[self.score_scale]
+        if not (math.isfinite(self.score) and low <= self.score <= high):
+            raise ValueError(f"a {self.score_scale} score must be between {low} and {high}")
+        return self
+
+
+MAX_META_DEPTH = 8
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, computed without recursion so that hostile input cannot exhaust it."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_META_DEPTH:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 class FeedbackRead(BaseModel):
@@ -74,6 +119,8 @@ class IngestResult(BaseModel):
     quarantined: int
     automated: int
     cases_opened: int
+    already_quarantined: int
+    id_clashes: int
     errors: list[str]
     feedback_ids: list[int]
 

@@ -7,12 +7,16 @@ duplicates, one finds known identities, one finds open cases, and rows go in wit
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from amends.cases.models import Case
@@ -29,6 +33,8 @@ from amends.customers.service import chunked, customer_ids_for_keys, merge_custo
 from amends.errors import NotFound
 from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
 from amends.feedback.rules import (
+    FUTURE_TOLERANCE,
+    SCORE_RANGES,
     Direction,
     content_source_id,
     is_praise,
@@ -38,6 +44,15 @@ from amends.sources.base import Item, Rejected, truncate_raw
 from amends.sources.text import clean
 
 BATCH_SIZE = 2000
+STORE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
+
+def printable(name: str) -> str:
+    """A file name as text that any database can store (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 # How many quarantine reasons a summary carries for display; all are stored regardless.
 MAX_NOTES = 50
 
@@ -58,6 +73,10 @@ class IngestSummary:
     cases_opened: int = 0
     customers_created: int = 0
     customers_merged: int = 0
+    # Of `quarantined`, those kept from an earlier run of the same input.
+    already_quarantined: int = 0
+    # Items whose source id was taken by a different item: kept apart, under a derived id.
+    id_clashes: int = 0
     notes: list[str] = field(default_factory=list)
     feedback_ids: list[int] = field(default_factory=list)
 
@@ -71,6 +90,8 @@ class IngestSummary:
             "cases_opened": self.cases_opened,
             "customers_created": self.customers_created,
             "customers_merged": self.customers_merged,
+            "already_quarantined": self.already_quarantined,
+            "id_clashes": self.id_clashes,
             "errors": self.notes,
         }
 
@@ -84,6 +105,8 @@ class IngestSummary:
             "cases_opened",
             "customers_created",
             "customers_merged",
+            "already_quarantined",
+            "id_clashes",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.notes.extend(other.notes[: max(0, MAX_NOTES - len(self.notes))])
@@ -103,24 +126,35 @@ def ingest(
     keep_ids: bool = False,
 ) -> IngestSummary:
     """Store every readable item once and quarantine the rest. The caller commits."""
+    origin = printable(origin)
     total = IngestSummary()
     items: list[Item] = []
     rejects: list[Rejected] = []
 
     def flush() -> None:
-        part = IngestSummary()
-        part.read = len(items) + len(rejects)
-        _quarantine(session, rejects, origin=origin, fmt=fmt, now=now, summary=part)
-        _store(
-            session,
-            items,
-            now=now,
-            limits=limits,
-            summary=part,
-            origin=origin,
-            fmt=fmt,
-            keep_ids=keep_ids,
-        )
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            part = IngestSummary()
+            part.read = len(items) + len(rejects)
+            try:
+                # A savepoint per batch: if a concurrent import stored the same customer or
+                # item first, the batch is undone and run again, and then sees theirs.
+                with session.begin_nested():
+                    _quarantine(session, rejects, origin=origin, fmt=fmt, now=now, summary=part)
+                    _store(
+                        session,
+                        items,
+                        now=now,
+                        limits=limits,
+                        summary=part,
+                        origin=origin,
+                        fmt=fmt,
+                        keep_ids=keep_ids,
+                    )
+                break
+            except IntegrityError:
+                if attempt == STORE_ATTEMPTS:
+                    raise
+                log.info("ingest batch met a concurrent writer; retrying (%d)", attempt)
         total.add(part)
         items.clear()
         rejects.clear()
@@ -170,12 +204,12 @@ def _quarantine(
         )
         if len(summary.notes) < MAX_NOTES:
             summary.notes.append(f"{origin}: {rej.location}: {rej.reason}")
-    # The same bad piece of the same input is kept once, however often it is re-imported.
+    # The same bad piece of the same input is kept once, however often it is re-imported,
+    # and one already released or discarded is not brought back.
     known = set(
         session.scalars(
             select(QuarantinedItem.fingerprint).where(
-                QuarantinedItem.fingerprint.in_({r["fingerprint"] for r in rows}),
-                QuarantinedItem.status == QuarantineStatus.PENDING,
+                QuarantinedItem.fingerprint.in_({r["fingerprint"] for r in rows})
             )
         )
     )
@@ -187,6 +221,7 @@ def _quarantine(
     if fresh:
         session.execute(insert(QuarantinedItem), list(fresh.values()))
     summary.quarantined += len(rows)
+    summary.already_quarantined += len(rows) - len(fresh)
 
 
 @dataclass
@@ -201,10 +236,17 @@ class _Pending:
     case_id: int | None = None
 
 
-def _prepare(item: Item, limits: IngestLimits) -> _Pending | Rejected:
+def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Rejected:
+    where = f"item {item.source_id}" if item.source_id else "item"
     text = clean(item.text)
     if not text:
-        return Rejected("item", "no text", repr(item).encode()[:2000])
+        return Rejected(where, "no text", _raw(item))
+    if item.received_at > now + FUTURE_TOLERANCE:
+        return Rejected(where, f"dated in the future ({item.received_at.isoformat()})", _raw(item))
+    if item.score is not None:
+        low, high = SCORE_RANGES[item.score_scale] if item.score_scale else (0, 10)
+        if not (math.isfinite(item.score) and low <= item.score <= high):
+            return Rejected(where, f"score {item.score} is outside {low}..{high}", _raw(item))
     meta = dict(item.meta)
     if len(text) > limits.max_text_chars:
         text = text[: limits.max_text_chars]
@@ -226,6 +268,23 @@ def _prepare(item: Item, limits: IngestLimits) -> _Pending | Rejected:
     return _Pending(item, source_key(item.channel, source_id), source_id, text, identities, meta)
 
 
+def _raw(item: Item) -> bytes:
+    """What is kept in quarantine of an item that parsed but cannot be stored."""
+    return json.dumps(
+        {
+            "text": item.text,
+            "source_id": item.source_id,
+            "channel": item.channel.value,
+            "received_at": item.received_at.isoformat(),
+            "score": item.score,
+        },
+        ensure_ascii=False,
+    ).encode()[:MAX_RAW]
+
+
+MAX_RAW = 1_000_000
+
+
 def _store(
     session: Session,
     items: list[Item],
@@ -242,25 +301,32 @@ def _store(
     pending: list[_Pending] = []
     bad: list[Rejected] = []
     for item in items:
-        prepared = _prepare(item, limits)
+        prepared = _prepare(item, limits, now)
         (bad if isinstance(prepared, Rejected) else pending).append(prepared)  # type: ignore[arg-type]
     if bad:
         _quarantine(session, bad, origin=origin, fmt=fmt, now=now, summary=summary)
 
-    # 1. Duplicates: already on the desk, or earlier in this batch.
-    keys = [p.key for p in pending]
-    existing: set[str] = set()
-    for key_part in chunked(keys):
-        existing.update(
-            session.scalars(select(Feedback.source_key).where(Feedback.source_key.in_(key_part)))
-        )
+    # 1. Duplicates: already on the desk with the same text, or earlier in this batch. An id
+    # already taken by a different text (two exports both numbering rows 1, 2, 3...) is not a
+    # duplicate: that item is kept under the id plus a hash of its text.
+    stored = _stored_texts(session, [p.key for p in pending])
+    clashing = [p for p in pending if p.key in stored and stored[p.key] != p.text]
+    for p in clashing:
+        p.meta["source_id_clash"] = p.source_id
+        p.source_id = f"{p.source_id}#{hashlib.sha256(p.text.encode()).hexdigest()[:10]}"
+        p.key = source_key(p.item.channel, p.source_id)
+    if clashing:
+        stored.update(_stored_texts(session, [p.key for p in clashing]))
+    seen: set[str] = set()
     fresh: list[_Pending] = []
     for p in pending:
-        if p.key in existing:
+        if p.key in stored or p.key in seen:
             summary.duplicates += 1
         else:
-            existing.add(p.key)
+            seen.add(p.key)
             fresh.append(p)
+            if "source_id_clash" in p.meta:
+                summary.id_clashes += 1
     if not fresh:
         return
 
@@ -441,6 +507,16 @@ def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
             select(Case.customer_id, func.max(Case.id))
             .where(Case.customer_id.in_(part), Case.status.in_(OPEN_STATUSES))
             .group_by(Case.customer_id)
+        )
+        found.update(dict(rows.all()))
+    return found
+
+
+def _stored_texts(session: Session, keys: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in chunked(keys):
+        rows = session.execute(
+            select(Feedback.source_key, Feedback.text).where(Feedback.source_key.in_(part))
         )
         found.update(dict(rows.all()))
     return found
