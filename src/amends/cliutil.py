@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from amends.config import Settings, get_settings
 from amends.db import make_engine, session_scope, utcnow
-from amends.errors import DomainError
+from amends.errors import DomainError, UsageError
 from amends.sources.times import BadTime, parse_time
 
 # Exit codes, documented in README: 0 done, 1 error, 2 usage error, 3 done but some input
 # was quarantined.
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_QUARANTINED = 3
 
 
@@ -88,7 +89,7 @@ def user_errors() -> Iterator[None]:
         yield
     except DomainError as exc:
         typer.echo(f"Error: {exc.detail}", err=True)
-        raise typer.Exit(EXIT_ERROR) from exc
+        raise typer.Exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_ERROR) from exc
     except OperationalError as exc:
         typer.echo(f"Error: database error: {_one_line(exc)}", err=True)
         raise typer.Exit(EXIT_ERROR) from exc

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from tests.conftest import needs_data
 from typer.testing import CliRunner
 
 from amends.cli import app
-from tests.conftest import needs_data
 
 runner = CliRunner()
 
@@ -42,26 +42,52 @@ def test_csv_with_named_columns_and_reimport(desk: Any, tmp_path: Path) -> None:
     path = tmp_path / "complaints.csv"
     path.write_text(
         "Complaint ID,Date received,Consumer complaint narrative,Product\n"
-        "101,2019/9/24,\"They charged me twice,\nand ignored my letters.\",Credit card\n"
+        '101,2019/9/24,"They charged me twice,\nand ignored my letters.",Credit card\n'
         "102,2019/9/25,,Mortgage\n"
         "103,09/26/2019,Rude staff on the phone,Checking account\n",
         encoding="utf-8",
     )
-    args = [str(path), "--format", "csv", "--text-column", "Consumer complaint narrative",
-            "--time-column", "Date received", "--id-column", "Complaint ID"]
+    args = [
+        str(path),
+        "--format",
+        "csv",
+        "--text-column",
+        "Consumer complaint narrative",
+        "--time-column",
+        "Date received",
+        "--id-column",
+        "Complaint ID",
+    ]
     first = summary(*args)
     assert {k: first[k] for k in ("read", "new", "duplicates", "quarantined")} == {
-        "read": 3, "new": 2, "duplicates": 0, "quarantined": 1}
+        "read": 3,
+        "new": 2,
+        "duplicates": 0,
+        "quarantined": 1,
+    }
     again = summary(*args)
     assert {k: again[k] for k in ("read", "new", "duplicates", "quarantined")} == {
-        "read": 3, "new": 0, "duplicates": 2, "quarantined": 1}
+        "read": 3,
+        "new": 0,
+        "duplicates": 2,
+        "quarantined": 1,
+    }
     rows = export_feedback()
     assert [r["source_id"] for r in rows] == ["101", "103"]
     assert rows[0]["text"] == "They charged me twice,\nand ignored my letters."
     assert rows[0]["received_at"].startswith("2019-09-24")
     assert rows[1]["received_at"].startswith("2019-09-26")
-    for key in ("id", "direction", "channel", "customer_id", "text", "public", "reach",
-                "received_at", "source_id"):
+    for key in (
+        "id",
+        "direction",
+        "channel",
+        "customer_id",
+        "text",
+        "public",
+        "reach",
+        "received_at",
+        "source_id",
+    ):
         assert key in rows[0]
     # The row without text is kept once, however often the file is imported.
     listed = amends("quarantine", "list", "--json")
@@ -94,10 +120,14 @@ def test_wrong_column_name_is_explained(desk: Any, tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("body,when\nhello,2020-01-01\n", encoding="utf-8")
     result = amends("ingest", str(path), "--text-column", "Narrative", "--json")
-    assert result.exit_code == 3
-    data = json.loads(result.stdout)
-    assert "no column 'Narrative'" in data["errors"][0]
-    assert "body, when" in data["errors"][0]
+    assert result.exit_code == 2  # a usage error: the file is fine, the option is not
+    assert "no column 'Narrative'" in result.stderr
+    assert "body, when" in result.stderr
+    assert str(path) in result.stderr
+    assert amends("quarantine", "list", "--json").stdout == ""
+    bad = amends("ingest", str(path), "--encoding", "no-such-codec")
+    assert bad.exit_code == 2
+    assert "unknown encoding" in bad.output
 
 
 def test_wrong_encoding_row_is_quarantined_and_others_go_in(desk: Any, tmp_path: Path) -> None:
@@ -132,8 +162,9 @@ def test_binary_file_is_quarantined_not_crashing(desk: Any, tmp_path: Path) -> N
 
 def test_quarantine_show_retry_and_discard(desk: Any, tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
-    path.write_text("id,text,when\n1,late again,not a date\n2,broken,2020-01-01\n",
-                    encoding="utf-8")
+    path.write_text(
+        "id,text,when\n1,late again,not a date\n2,broken,2020-01-01\n", encoding="utf-8"
+    )
     data = summary(str(path), "--time-column", "when")
     assert (data["new"], data["quarantined"]) == (1, 1)
     shown = amends("quarantine", "show", "1")
@@ -159,8 +190,9 @@ def test_quarantine_show_retry_and_discard(desk: Any, tmp_path: Path) -> None:
 def test_folders_are_read_file_by_file(desk: Any, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.csv").write_text("id,text\n1,one\n", encoding="utf-8")
-    (tmp_path / "in" / "b.jsonl").write_text('{"text": "two", "source_id": "b"}\n',
-                                             encoding="utf-8")
+    (tmp_path / "in" / "b.jsonl").write_text(
+        '{"text": "two", "source_id": "b"}\n', encoding="utf-8"
+    )
     data = summary(str(tmp_path / "in"))
     assert data["new"] == 2
     assert [f["format"] for f in data["files"]] == ["csv", "feedback"]
@@ -191,8 +223,17 @@ def test_customers_export(desk: Any, tmp_path: Path) -> None:
 
 def test_cfpb_sample_goes_in_with_named_columns(desk: Any) -> None:
     path = needs_data("cfpb_complaints", "complaints.csv")
-    args = [str(path), "--format", "csv", "--text-column", "Consumer complaint narrative",
-            "--time-column", "Date received", "--id-column", "Complaint ID"]
+    args = [
+        str(path),
+        "--format",
+        "csv",
+        "--text-column",
+        "Consumer complaint narrative",
+        "--time-column",
+        "Date received",
+        "--id-column",
+        "Complaint ID",
+    ]
     first = summary(*args)
     assert first["new"] == 879  # the rows with a narrative
     assert first["read"] == first["new"] + first["quarantined"]

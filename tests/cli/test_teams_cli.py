@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from amends.api.app import create_app
-from amends.config import Settings
 from amends.cli import app
+from amends.config import Settings
 
 runner = CliRunner()
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from amends import sources
 from amends.cli import app
+from amends.errors import UsageError
 from amends.feedback.rules import ScoreScale
 from amends.sources.base import Item, ParseOptions, Rejected, Source
 from amends.sources.survey import SCALE_SAMPLE_ROWS, parse_survey
@@ -149,10 +150,9 @@ def test_plain_score_column_is_csat_when_values_stay_within_five(tmp_path: Path)
 def test_survey_without_a_score_column_is_refused_once(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("Response ID,Comment\n1,hello\n2,again\n", encoding="utf-8")
-    (rejected,) = parsed(path)
-    assert isinstance(rejected, Rejected)
-    assert rejected.location == "header"
-    assert rejected.reason.startswith("no score column")
+    # Not bad data but the wrong format or a missing option: the user is told, nothing kept.
+    with pytest.raises(UsageError, match="no score column"):
+        parsed(path)
 
 
 def test_customer_and_order_references_identify_the_respondent(tmp_path: Path) -> None:

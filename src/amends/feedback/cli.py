@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -16,8 +17,17 @@ from amends.db import session_scope
 from amends.errors import InvalidInput
 from amends.feedback import flows, service
 from amends.feedback.rules import Channel
-from amends.feedback.service import IngestLimits, IngestSummary
+from amends.feedback.service import IngestLimits, IngestSummary, printable
 from amends.sources.base import ParseOptions, Source
+
+
+def _check_encoding(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise typer.BadParameter(f"unknown encoding {value!r}") from exc
+    return value
 
 
 def ingest(
@@ -36,7 +46,8 @@ def ingest(
     email_column: Annotated[str | None, typer.Option(help="CSV: the author's email.")] = None,
     channel: Annotated[Channel | None, typer.Option(help="Channel to record (CSV, JSON).")] = None,
     encoding: Annotated[
-        str | None, typer.Option(help="Character encoding, if not detected.")
+        str | None,
+        typer.Option(help="Character encoding, if not detected.", callback=_check_encoding),
     ] = None,
     brand: Annotated[
         list[str] | None,
@@ -91,7 +102,7 @@ def ingest(
                 with session_scope(engine) as session:
                     result = flows.ingest_source(
                         session,
-                        Source(name=str(path), path=path),
+                        Source(name=printable(str(path)), path=path),
                         fmt=fmt,
                         options=options,
                         now=now,
@@ -131,6 +142,16 @@ def _print_summary(total: IngestSummary, files: list[dict[str, object]]) -> None
         typer.echo(
             f"{total.cases_opened} cases opened; {total.automated} automated messages kept "
             "without opening a case"
+        )
+    if total.already_quarantined:
+        typer.echo(
+            f"{total.already_quarantined} of the quarantined items were already in quarantine "
+            "from an earlier run; they were not added again"
+        )
+    if total.id_clashes:
+        typer.echo(
+            f"{total.id_clashes} items reused a source id already taken by a different item; "
+            "they were kept as separate items"
         )
     for note in total.notes:
         typer.echo(f"quarantined: {note}", err=True)
@@ -174,7 +195,9 @@ def quarantine_list(
                     f"{row.id:>6}  {row.status:<9} {row.origin}: {row.location}: {row.reason}"
                 )
         if not as_json:
-            typer.echo(f"{total} {status if status != 'all' else ''} item(s)".replace("  ", " "))
+            label = "" if status == "all" else f" {status}"
+            shown = f"showing {len(rows)} of {total}" if len(rows) < total else f"{total}"
+            typer.echo(f"{shown}{label} item(s)")
 
 
 @quarantine.command("show")
@@ -203,16 +226,30 @@ def quarantine_retry(
     edited: Annotated[
         Path | None, typer.Option(help="A corrected copy of the raw content to read instead.")
     ] = None,
-    text_column: Annotated[str | None, typer.Option()] = None,
+    text_column: Annotated[str | None, typer.Option(help="CSV: read the text from here.")] = None,
     time_column: Annotated[str | None, typer.Option()] = None,
+    id_column: Annotated[str | None, typer.Option()] = None,
+    author_column: Annotated[str | None, typer.Option()] = None,
+    email_column: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[Channel | None, typer.Option()] = None,
+    encoding: Annotated[str | None, typer.Option(callback=_check_encoding)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Read a quarantined item again (after a fix, as another format, or a corrected copy)."""
+    """Read a quarantined item again (after a fix, as another format, or a corrected copy).
+
+    It is read with the options of its first import; each option given here replaces one.
+    """
     settings = cliutil.settings()
     limits = IngestLimits(settings.max_text_chars, settings.default_region)
-    options = None
-    if text_column or time_column:
-        options = ParseOptions(text_column=text_column, time_column=time_column)
+    options = ParseOptions(
+        text_column=text_column,
+        time_column=time_column,
+        id_column=id_column,
+        author_column=author_column,
+        email_column=email_column,
+        channel=channel,
+        encoding=encoding,
+    )
     with cliutil.user_errors():
         replacement = None
         if edited is not None:
@@ -277,6 +314,7 @@ def export_feedback(
                         "score": row.score,
                         "score_scale": row.score_scale.value if row.score_scale else None,
                         "automated": row.automated,
+                        "meta": row.meta,
                     },
                     ensure_ascii=False,
                 )

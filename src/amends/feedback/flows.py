@@ -6,14 +6,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from amends import sources
-from amends.errors import Conflict, InvalidInput
+from amends.errors import Conflict, InvalidInput, UsageError
 from amends.feedback.models import QuarantinedItem, QuarantineStatus
 from amends.feedback.rules import Channel
-from amends.feedback.service import IngestLimits, IngestSummary, get_quarantined, ingest
+from amends.feedback.service import (
+    IngestLimits,
+    IngestSummary,
+    get_quarantined,
+    ingest,
+    printable,
+)
 from amends.sources.base import Item, ParseOptions, Rejected, Source
 
 
@@ -49,16 +56,21 @@ def ingest_source(
             limits=limits,
         )
         return FileResult(source.name, fmt or "unknown", summary)
-    summary = ingest(
-        session,
-        _guarded(records, source),
-        origin=source.name,
-        fmt=name,
-        now=now,
-        limits=limits,
-        on_batch=on_batch,
-        keep_ids=keep_ids,
-    )
+    try:
+        summary = ingest(
+            session,
+            _guarded(records, source),
+            origin=source.name,
+            fmt=name,
+            now=now,
+            limits=limits,
+            on_batch=on_batch,
+            keep_ids=keep_ids,
+        )
+    except UsageError as exc:
+        where = printable(source.name)
+        detail = exc.detail if exc.detail.startswith(where) else f"{where}: {exc.detail}"
+        raise UsageError(detail) from exc
     return FileResult(source.name, name, summary)
 
 
@@ -66,15 +78,25 @@ def _guarded(records: Iterator[Item | Rejected], source: Source) -> Iterator[Ite
     """A parser bug or an unreadable file ends that file with a quarantine note, not a crash."""
     try:
         yield from records
+    except RecursionError:
+        yield Rejected("file", "reading stopped: the input is nested too deeply", b"")
     except (OSError, ValueError, UnicodeError) as exc:
         yield Rejected("file", f"reading stopped: {exc}", b"")
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    missing = [str(p) for p in paths if not p.exists()]
+    """The files to read, in order; refuses what is missing, empty or not a regular file."""
+    missing = [printable(str(p)) for p in paths if not p.exists()]
     if missing:
         raise InvalidInput(f"no such file or folder: {', '.join(missing)}")
-    return list(sources.expand(paths))
+    odd = [printable(str(p)) for p in paths if not (p.is_file() or p.is_dir())]
+    if odd:
+        # A FIFO or a device would block or never end.
+        raise InvalidInput(f"not a regular file or folder: {', '.join(odd)}")
+    found = [p for p in sources.expand(paths) if p.is_file() or p.is_dir()]
+    if not found:
+        raise InvalidInput(f"no files to read in {', '.join(printable(str(p)) for p in paths)}")
+    return found
 
 
 def retry_quarantined(
@@ -102,7 +124,7 @@ def retry_quarantined(
             "or pass a corrected copy with --edited"
         )
     name = fmt or (row.format if row.format in sources.FORMATS else None)
-    opts = options or _stored_options(row)
+    opts = _stored_options(row, overrides=options)
     source = Source(name=f"{row.origin} ({row.location})", data=raw)
     if name is None:
         try:
@@ -124,18 +146,18 @@ def retry_quarantined(
     return summary
 
 
-def _stored_options(row: QuarantinedItem) -> ParseOptions:
+_STORED = ("text_column", "time_column", "id_column", "author_column", "email_column", "encoding")
+
+
+def _stored_options(row: QuarantinedItem, *, overrides: ParseOptions | None) -> ParseOptions:
+    """The options the piece was first read with, each replaced where the retry names one."""
     stored = dict(row.options or {})
-    channel = stored.pop("channel", None)
-    allowed = {
-        "text_column",
-        "time_column",
-        "id_column",
-        "author_column",
-        "email_column",
-        "encoding",
-    }
-    return ParseOptions(
-        **{k: v for k, v in stored.items() if k in allowed},
-        channel=Channel(channel) if channel else None,
-    )
+    values: dict[str, Any] = {k: stored.get(k) for k in _STORED}
+    channel = stored.get("channel")
+    values["channel"] = Channel(channel) if channel in set(Channel) else None
+    if overrides is not None:
+        for key in (*_STORED, "channel"):
+            given = getattr(overrides, key)
+            if given is not None:
+                values[key] = given
+    return ParseOptions(**values)

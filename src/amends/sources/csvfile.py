@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import IO
 
 from amends.customers.rules import IdentityKind, IdentityRef
+from amends.errors import UsageError
 from amends.feedback.rules import PUBLIC_BY_DEFAULT, Channel, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.text import UndecodableText, guess_encoding, looks_binary
+from amends.sources.text import UndecodableText, guess_encoding, looks_binary, wide_encoding
 from amends.sources.times import BadTime, parse_time
 
 # Long narratives (complaints, reviews) exceed the csv module's 128 KiB default field limit.
@@ -42,7 +43,7 @@ AUTHOR_NAMES = ("author", "name", "customer", "customer_name", "reviewer", "auth
 EMAIL_NAMES = ("email", "e-mail", "email_address", "customer_email")
 
 
-class ColumnError(ValueError):
+class ColumnError(UsageError):
     """A named column is not in the file's header."""
 
 
@@ -72,7 +73,7 @@ def open_text(source: Source, options: ParseOptions) -> IO[str]:
     head = source.head(262_144)
     if looks_binary(head):
         raise UndecodableText("binary data, not CSV text")
-    encoding = options.encoding
+    encoding = options.encoding or wide_encoding(head)
     if encoding is None:
         try:
             head.decode("utf-8")
@@ -149,7 +150,7 @@ def rows(
         except csv.Error as exc:
             yield Rejected("line 1", f"unreadable header: {exc}", sample[:2000].encode())
             return
-        header = [h.strip() for h in header]
+        header = unique_names([h.strip() for h in header])
         line = reader.line_num
         while True:
             start = line + 1
@@ -182,6 +183,17 @@ def rows(
             yield start, header, dict(zip(header, values, strict=False))
 
 
+def unique_names(header: list[str]) -> list[str]:
+    """Header names made unique ("text", "text (2)"), so that no column hides another."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        key = name.lower()
+        seen[key] = seen.get(key, 0) + 1
+        out.append(name if seen[key] == 1 else f"{name} ({seen[key]})")
+    return out
+
+
 def _has_bad_bytes(values: list[str]) -> bool:
     return any("\udc80" <= ch <= "\udcff" for v in values for ch in v if ch >= "\udc80")
 
@@ -196,26 +208,20 @@ def parse_csv(source: Source, options: ParseOptions) -> Iterator[Item | Rejected
             continue
         line, header, row = record
         if columns is None:
-            try:
-                columns = {
-                    "text": find_column(header, options.text_column, TEXT_NAMES),
-                    "time": find_column(header, options.time_column, TIME_NAMES),
-                    "id": find_column(header, options.id_column, ID_NAMES),
-                    "author": find_column(header, options.author_column, AUTHOR_NAMES),
-                    "email": find_column(header, options.email_column, EMAIL_NAMES),
-                }
-            except ColumnError as exc:
-                yield Rejected("header", str(exc), b"")
-                return
+            columns = {
+                "text": find_column(header, options.text_column, TEXT_NAMES),
+                "time": find_column(header, options.time_column, TIME_NAMES),
+                "id": find_column(header, options.id_column, ID_NAMES),
+                "author": find_column(header, options.author_column, AUTHOR_NAMES),
+                "email": find_column(header, options.email_column, EMAIL_NAMES),
+            }
             if columns["text"] is None:
-                yield Rejected(
-                    "header",
-                    "no text column; name it with --text-column (header: "
+                raise UsageError(
+                    f"{source.name}: "
+                    + "no text column; name it with --text-column (header: "
                     + ", ".join(header)
-                    + ")",
-                    b"",
+                    + ")"
                 )
-                return
         raw = row_raw(header, [row.get(h, "") for h in header])
         where = f"line {line}"
         text = (row.get(columns["text"] or "") or "").strip()

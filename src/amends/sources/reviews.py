@@ -26,9 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from amends.customers.rules import IdentityKind, IdentityRef
+from amends.errors import UsageError
 from amends.feedback.rules import Channel, Direction, ScoreScale, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.csvfile import ColumnError, csv_header, find_column, row_raw, rows
+from amends.sources.csvfile import csv_header, find_column, row_raw, rows
 from amends.sources.jsonio import iter_json_records
 from amends.sources.times import BadTime, parse_time
 
@@ -377,19 +378,13 @@ def _csv_reviews(source: Source, options: ParseOptions) -> Iterator[Item | Rejec
             continue
         line, header, row = record
         if columns is None:
-            try:
-                columns = _columns(header, options)
-            except ColumnError as exc:
-                yield Rejected("header", str(exc), b"", _opts(options))
-                return
+            columns = _columns(header, options)
             if columns["rating"] is None:
-                yield Rejected(
-                    "header",
-                    "no rating column (rating, stars, score); header: " + ", ".join(header),
-                    b"",
-                    _opts(options),
+                raise UsageError(
+                    f"{source.name}: "
+                    + "no rating column (rating, stars, score); header: "
+                    + ", ".join(header)
                 )
-                return
         fields = {k.strip().lower(): v for k, v in row.items()}
         raw = row_raw(header, [row.get(h, "") for h in header])
         yield from _review(fields, f"line {line}", raw, options, columns=columns, now=now)

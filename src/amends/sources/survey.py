@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from amends.customers.rules import IdentityKind, IdentityRef
+from amends.errors import UsageError
 from amends.feedback.rules import Channel, ScoreScale, content_source_id
 from amends.sources.base import Item, ParseOptions, Rejected, Source
-from amends.sources.csvfile import ColumnError, csv_header, find_column, row_raw, rows
+from amends.sources.csvfile import csv_header, find_column, row_raw, rows
 from amends.sources.times import BadTime, parse_time
 
 NPS_WORDS = ("nps", "net promoter", "recommend", "how likely", "likelihood", "0-10", "0 - 10")
@@ -151,19 +152,13 @@ def parse_survey(source: Source, options: ParseOptions) -> Iterator[Item | Rejec
             continue
         header = record[1]
         if columns is None:
-            try:
-                columns, scale = _columns(header, options)
-            except ColumnError as exc:
-                yield Rejected("header", str(exc), b"", _opts(options))
-                return
+            columns, scale = _columns(header, options)
             if columns["score"] is None:
-                yield Rejected(
-                    "header",
-                    "no score column (NPS, CSAT, score, rating); header: " + ", ".join(header),
-                    b"",
-                    _opts(options),
+                raise UsageError(
+                    f"{source.name}: "
+                    + "no score column (NPS, CSAT, score, rating); header: "
+                    + ", ".join(header)
                 )
-                return
         if scale is None:
             held.append(record)
             scale = _settle([row.get(columns["score"] or "", "") for _, _, row in held])

@@ -19,7 +19,7 @@ def decode(raw: bytes, declared: str | None = None) -> str:
     """Decode `raw` using the declared charset, else UTF-8, else the best detected guess."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    for charset in (declared, "utf-8"):
+    for charset in (declared, wide_encoding(raw), "utf-8"):
         if not charset:
             continue
         try:
@@ -91,14 +91,30 @@ _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 
 
 def looks_binary(raw: bytes) -> bool:
-    """True for data that is no text in any encoding (NULs, many control bytes)."""
+    """True for data that is no text in any encoding (many NULs or control bytes).
+
+    UTF-16 and UTF-32 text (with a byte-order mark) is text; a stray NUL in a text is damage to
+    one record, not a sign of a binary file.
+    """
     sample = raw[:8192]
-    if not sample:
+    if not sample or sample.startswith(_WIDE_BOMS):
         return False
-    if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
+    if sample.count(0) > max(2, len(sample) // 100):
         return True
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / len(sample) > 0.1
+
+
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """The encoding named by a UTF-16 or UTF-32 byte-order mark, if there is one."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
 
 
 def clean(text: str) -> str:
