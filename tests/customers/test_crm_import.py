@@ -27,7 +27,7 @@ def test_crm_import_enriches_and_links(cli_env: Callable[[], Engine], tmp_path: 
     crm = tmp_path / "crm.csv"
     crm.write_text(
         "name,email,x_handle,phone,customer_since,order_count,lifetime_value\n"
-        "Ana López,ANA@example.com,ana_l,+34 612 345 678,2019-03-01,42,\"1,250.50\"\n"
+        'Ana López,ANA@example.com,ana_l,+34 612 345 678,2019-03-01,42,"1,250.50"\n'
         "Bram de Vries,bram@example.org,,,2024-01-10,1,19.99\n"
         "No Identity,,,,2020-01-01,3,10\n"
         "Bad Date,carl@example.com,,,yesterday-ish,2,5\n",

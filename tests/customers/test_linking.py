@@ -16,8 +16,14 @@ def send(client: TestClient, **item: Any) -> dict[str, Any]:
 
 def test_email_is_matched_case_insensitively_across_channels(client: TestClient) -> None:
     a = send(client, text="late parcel", email="Ana@Example.com", channel="email")
-    b = send(client, text="still late", email="ana@example.COM", channel="survey",
-             score=2, score_scale="nps")
+    b = send(
+        client,
+        text="still late",
+        email="ana@example.COM",
+        channel="survey",
+        score=2,
+        score_scale="nps",
+    )
     assert a["customer_id"] == b["customer_id"]
     # The second complaint joins the open case rather than opening another.
     assert a["case_id"] == b["case_id"]
@@ -33,8 +39,14 @@ def test_a_message_with_two_identities_links_two_customers(client: TestClient) -
     by_mail = send(client, text="refund please", email="bram@example.org", channel="email")
     by_x = send(client, text="@brand where is my refund", handle="@BramV", channel="x")
     assert by_mail["customer_id"] != by_x["customer_id"]
-    both = send(client, text="it's me again", email="bram@example.org", handle="bramv",
-                platform="x", channel="web")
+    both = send(
+        client,
+        text="it's me again",
+        email="bram@example.org",
+        handle="bramv",
+        platform="x",
+        channel="web",
+    )
     merged = client.get(f"/api/v1/customers/{both['customer_id']}").json()
     assert {i["key"] for i in merged["identities"]} == {
         "email:bram@example.org",
@@ -49,10 +61,17 @@ def test_a_message_with_two_identities_links_two_customers(client: TestClient) -
 
 def test_praise_and_automated_items_open_no_case(client: TestClient) -> None:
     five = send(client, text="Great service!", channel="review", score=5, score_scale="stars")
-    nine = send(client, text="love it", channel="survey", score=9, score_scale="nps",
-                email="fan@example.com")
-    bot = send(client, text="I am out of office", channel="email", automated=True,
-               email="ooo@example.com")
+    nine = send(
+        client,
+        text="love it",
+        channel="survey",
+        score=9,
+        score_scale="nps",
+        email="fan@example.com",
+    )
+    bot = send(
+        client, text="I am out of office", channel="email", automated=True, email="ooo@example.com"
+    )
     assert five["case_id"] is None
     assert nine["case_id"] is None
     assert bot["case_id"] is None
@@ -65,7 +84,6 @@ def test_our_reply_joins_the_customer_case_without_opening_one(client: TestClien
     reply = send(client, text="Sorry Cara, DM us", handle="@cara", channel="x", direction="out")
     assert reply["direction"] == "out"
     assert reply["case_id"] == complaint["case_id"]
-    lone = send(client, text="Thanks for reaching out", handle="@dan", channel="x",
-                direction="out")
+    lone = send(client, text="Thanks for reaching out", handle="@dan", channel="x", direction="out")
     assert lone["case_id"] is None
     assert client.get("/api/v1/cases").json()["total"] == 1

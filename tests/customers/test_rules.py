@@ -35,7 +35,9 @@ def test_normalise(ref: IdentityRef, key: str) -> None:
 
 
 def test_email_display_keeps_the_spelling() -> None:
-    assert normalise(IdentityRef(K.EMAIL, "Ana.Lopez@Example.com")).display == "Ana.Lopez@Example.com"
+    assert (
+        normalise(IdentityRef(K.EMAIL, "Ana.Lopez@Example.com")).display == "Ana.Lopez@Example.com"
+    )
 
 
 @pytest.mark.parametrize(
