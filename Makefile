@@ -30,18 +30,19 @@ test-postgres: $(STAMP) test-services
 test: test-sqlite test-postgres  ## the whole suite, on SQLite and on PostgreSQL
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench evals
-	$(BIN)/ruff format --check src tests bench evals
+	$(BIN)/ruff check src tests bench evals scripts
+	$(BIN)/ruff format --check src tests bench evals scripts
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format src tests bench evals
-	$(BIN)/ruff check --fix src tests bench evals
+	$(BIN)/ruff format src tests bench evals scripts
+	$(BIN)/ruff check --fix src tests bench evals scripts
 
 check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/analyze_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

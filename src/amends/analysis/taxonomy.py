@@ -1,0 +1,159 @@
+"""A company's own taxonomy, learned from labelled examples (a few per label up to many thousands).
+
+The model averages two linear classifiers: one over TF-IDF word and character n-grams (strong with
+much data) and one over the package's static sentence embedding (strong with few examples). It is
+stored as numpy arrays and JSON (`to_bytes`), never as a pickle, so a database can keep it safely.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from amends.analysis import _resources
+from amends.analysis.features import F32, TfidfFeaturizer, softmax
+from amends.errors import InvalidInput
+
+FORMAT = "amends-taxonomy/1"
+MIN_LABELS = 2
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float  # 0 .. 1
+
+
+@dataclass(frozen=True, eq=False)
+class TaxonomyModel:
+    """Labels plus the arrays of the two classifiers; `predict` needs no scikit-learn."""
+
+    labels: tuple[str, ...]
+    featurizer: TfidfFeaturizer
+    tfidf_coef: F32  # n_features x k
+    tfidf_bias: F32  # k
+    emb_coef: F32  # dim x k
+    emb_bias: F32  # k
+    emb_weight: float = 0.5
+    examples: int = 0
+
+    def predict_proba(self, texts: Sequence[str], *, embeddings: F32 | None = None) -> F32:
+        """Probabilities (len(texts) x len(labels)); pass `embeddings` to reuse computed ones."""
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        p_tfidf = softmax(self.featurizer.transform(texts).dot(self.tfidf_coef) + self.tfidf_bias)
+        if self.emb_weight <= 0:
+            return p_tfidf
+        emb = _resources.embedding().embed(texts) if embeddings is None else embeddings
+        p_emb = softmax(emb @ self.emb_coef + self.emb_bias)
+        w = np.float32(self.emb_weight)
+        return (w * p_emb + (1 - w) * p_tfidf).astype(np.float32)
+
+    def predict(
+        self, texts: Sequence[str], *, embeddings: F32 | None = None
+    ) -> list[tuple[str, float]]:
+        """One (label, confidence) per text."""
+        proba = self.predict_proba(texts, embeddings=embeddings)
+        best = proba.argmax(axis=1)
+        return [(self.labels[j], round(float(proba[i, j]), 4)) for i, j in enumerate(best)]
+
+    def to_bytes(self) -> bytes:
+        """Serialise as an `.npz` of plain arrays (loadable with allow_pickle=False)."""
+        meta = {
+            "format": FORMAT,
+            "labels": list(self.labels),
+            "emb_weight": self.emb_weight,
+            "examples": self.examples,
+        }
+        arrays: dict[str, Any] = {
+            "meta": np.asarray(json.dumps(meta)),
+            "tfidf_coef": self.tfidf_coef.astype(np.float16),
+            "tfidf_bias": self.tfidf_bias.astype(np.float32),
+            "emb_coef": self.emb_coef.astype(np.float16),
+            "emb_bias": self.emb_bias.astype(np.float32),
+            **self.featurizer.to_arrays("f_"),
+        }
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TaxonomyModel:
+        """Inverse of `to_bytes`; raises InvalidInput for anything else."""
+        try:
+            arrays = np.load(io.BytesIO(data), allow_pickle=False)
+            meta = json.loads(str(arrays["meta"]))
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise InvalidInput(f"not a taxonomy model: {exc}") from exc
+        if meta.get("format") != FORMAT:
+            raise InvalidInput(f"unsupported taxonomy model format {meta.get('format')!r}")
+        return cls(
+            labels=tuple(str(x) for x in meta["labels"]),
+            featurizer=TfidfFeaturizer.from_arrays(arrays, "f_"),
+            tfidf_coef=np.asarray(arrays["tfidf_coef"], dtype=np.float32),
+            tfidf_bias=np.asarray(arrays["tfidf_bias"], dtype=np.float32),
+            emb_coef=np.asarray(arrays["emb_coef"], dtype=np.float32),
+            emb_bias=np.asarray(arrays["emb_bias"], dtype=np.float32),
+            emb_weight=float(meta["emb_weight"]),
+            examples=int(meta.get("examples", 0)),
+        )
+
+
+def check_examples(texts: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """Raise InvalidInput for unusable training data; return the warnings worth showing."""
+    if len(texts) != len(labels):
+        raise InvalidInput(f"{len(texts)} texts but {len(labels)} labels")
+    counts = Counter(labels)
+    if len(counts) < MIN_LABELS:
+        raise InvalidInput(f"need examples of at least {MIN_LABELS} labels, got {len(counts)}")
+    if any(not t.strip() for t in texts):
+        raise InvalidInput("some examples have no text")
+    return [
+        f"label {label!r} has only {n} example{'s' if n > 1 else ''} (8 or more work well)"
+        for label, n in sorted(counts.items())
+        if n < 8
+    ]
+
+
+def train_taxonomy(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    char_ngrams: bool = True,
+    emb_weight: float = 0.5,
+    c: float = 30.0,
+    balanced: bool = False,
+) -> TaxonomyModel:
+    """Learn a taxonomy from labelled examples (imports scikit-learn; takes seconds to a minute).
+
+    `balanced` weighs every label equally however many examples it has.
+    """
+    from amends.analysis import training
+
+    check_examples(texts, labels)
+    classes = sorted(set(labels))
+    big = len(texts) > 2000
+    featurizer = training.fit_featurizer(
+        texts, char=char_ngrams, min_df=2 if big else 1, max_features=150_000
+    )
+    x_tfidf = training.to_csr(featurizer.transform(texts), featurizer.n_features)
+    t_coef, t_bias = training.fit_softmax(x_tfidf, labels, c=c, classes=classes, balanced=balanced)
+    emb = _resources.embedding().embed(texts)
+    e_coef, e_bias = training.fit_softmax(emb, labels, c=c, classes=classes, balanced=balanced)
+    return TaxonomyModel(
+        labels=tuple(classes),
+        featurizer=featurizer,
+        tfidf_coef=training.round_f16(t_coef),
+        tfidf_bias=t_bias,
+        emb_coef=training.round_f16(e_coef),
+        emb_bias=e_bias,
+        emb_weight=emb_weight,
+        examples=len(texts),
+    )
