@@ -14,6 +14,7 @@ from amends.cases.cli import cases
 from amends.customers.cli import customers, export_customers
 from amends.db import make_engine, session_scope
 from amends.feedback.cli import export, ingest, quarantine
+from amends.taxonomy.cli import analyze, classify, correct, taxonomy
 from amends.teams.cli import agents, teams
 
 app = typer.Typer(
@@ -29,6 +30,12 @@ app.add_typer(customers, name="customers")
 app.add_typer(cases, name="cases")
 app.add_typer(teams, name="teams")
 app.add_typer(agents, name="agents")
+app.command("analyze")(analyze)
+app.add_typer(taxonomy, name="taxonomy")
+app.command("classify")(classify)
+feedback_app = typer.Typer(no_args_is_help=True, help="Single feedback items.")
+feedback_app.command("correct")(correct)
+app.add_typer(feedback_app, name="feedback")
 
 
 def _register_optional() -> None:

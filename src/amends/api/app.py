@@ -101,6 +101,7 @@ def create_app(
     from amends.cases.routes import router as cases_router
     from amends.customers.routes import router as customers_router
     from amends.feedback.routes import router as feedback_router
+    from amends.taxonomy.routes import router as taxonomy_router
     from amends.teams.routes import router as teams_router
     from amends.web.routes import router as web_router
 
@@ -140,7 +141,13 @@ def create_app(
             status_code=500,
         )
 
-    for router in (feedback_router, customers_router, cases_router, teams_router):
+    for router in (
+        feedback_router,
+        customers_router,
+        cases_router,
+        teams_router,
+        taxonomy_router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)
     _document_extra_schemas(app)

@@ -19,6 +19,9 @@ class CaseRead(BaseModel):
     subject: str
     channel: Channel
     public: bool
+    priority: str | None
+    severity: int | None
+    category: str | None
     team_id: int | None
     assignee_id: int | None
     opened_at: datetime

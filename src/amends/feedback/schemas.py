@@ -110,6 +110,17 @@ class FeedbackRead(BaseModel):
     score: float | None
     score_scale: ScoreScale | None
     automated: bool
+    sentiment: float | None
+    severity: int | None
+    category: str | None
+    category_confidence: float | None
+    category_source: str | None
+    company_label: str | None
+    company_confidence: float | None
+    priority: str | None
+    needs_response: bool | None
+    language: str | None
+    analysis: dict[str, Any] | None
 
 
 class IngestResult(BaseModel):

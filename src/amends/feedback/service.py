@@ -13,9 +13,9 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -40,8 +40,17 @@ from amends.feedback.rules import (
     is_praise,
     source_key,
 )
+from amends.feedback.triage import (
+    EMPTY_ANALYSIS,
+    CompanyTaxonomy,
+    analyse_batch,
+    analysis_columns,
+)
 from amends.sources.base import Item, Rejected, truncate_raw
 from amends.sources.text import clean
+
+if TYPE_CHECKING:
+    from amends.analysis import Analysis
 
 BATCH_SIZE = 2000
 STORE_ATTEMPTS = 3
@@ -124,9 +133,13 @@ def ingest(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IngestSummary], None] | None = None,
     keep_ids: bool = False,
+    analyse: bool = True,
 ) -> IngestSummary:
-    """Store every readable item once and quarantine the rest. The caller commits."""
+    """Store every readable item once, triaged, and quarantine the rest. The caller commits."""
+    from amends.taxonomy.service import active_taxonomy
+
     origin = printable(origin)
+    taxonomy = active_taxonomy(session) if analyse else None
     total = IngestSummary()
     items: list[Item] = []
     rejects: list[Rejected] = []
@@ -149,6 +162,8 @@ def ingest(
                         origin=origin,
                         fmt=fmt,
                         keep_ids=keep_ids,
+                        analyse=analyse,
+                        taxonomy=taxonomy,
                     )
                 break
             except IntegrityError:
@@ -234,6 +249,7 @@ class _Pending:
     meta: dict[str, Any]
     customer_id: int | None = None
     case_id: int | None = None
+    analysis: Analysis | None = None
 
 
 def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Rejected:
@@ -295,6 +311,8 @@ def _store(
     origin: str,
     fmt: str,
     keep_ids: bool,
+    analyse: bool = True,
+    taxonomy: CompanyTaxonomy | None = None,
 ) -> None:
     if not items:
         return
@@ -333,13 +351,25 @@ def _store(
     # 2. Customers: identities that arrive together belong to one customer.
     _resolve_customers(session, fresh, now=now, summary=summary)
 
+    # 2b. Triage: every incoming message analysed, with what the desk knows of its customer.
+    incoming = [p for p in fresh if p.item.direction is Direction.IN and not p.item.automated]
+    if analyse and incoming:
+        results = analyse_batch(
+            session,
+            [(p.item, p.text, p.customer_id) for p in incoming],
+            now=now,
+            taxonomy=taxonomy,
+        )
+        for p, result in zip(incoming, results, strict=True):
+            p.analysis = result
+
     # 3. Cases: a complaint joins the customer's open case or opens one; replies join only.
     case_of = _open_cases(session, {p.customer_id for p in fresh if p.customer_id is not None})
     openers: dict[int, _Pending] = {}
     for p in fresh:
         if p.item.automated:
             summary.automated += 1
-        elif p.customer_id is not None and p.customer_id not in case_of and _is_complaint(p.item):
+        elif p.customer_id is not None and p.customer_id not in case_of and _is_complaint(p):
             openers.setdefault(p.customer_id, p)
     if openers:
         session.execute(
@@ -350,10 +380,16 @@ def _store(
         case_of.update(_open_cases(session, set(openers)))
         summary.cases_opened += len(openers)
     touched: set[int] = set()
+    best: dict[int, str] = {}
     for p in fresh:
         if not p.item.automated and p.customer_id in case_of:
             p.case_id = case_of[p.customer_id]
             touched.add(p.case_id)
+            if p.analysis is not None and _is_complaint(p):
+                current = best.get(p.case_id)
+                if current is None or p.analysis.priority < current:
+                    best[p.case_id] = p.analysis.priority
+    _raise_priorities(session, best)
 
     # 4. Feedback rows, in one bulk INSERT.
     rows = []
@@ -381,6 +417,7 @@ def _store(
                 "automated": item.automated,
                 "meta": p.meta,
                 "ingested_at": now,
+                **(analysis_columns(p.analysis) if p.analysis is not None else EMPTY_ANALYSIS),
             }
         )
     session.execute(insert(Feedback).execution_options(render_nulls=True), rows)
@@ -522,12 +559,32 @@ def _stored_texts(session: Session, keys: list[str]) -> dict[str, str]:
     return found
 
 
-def _is_complaint(item: Item) -> bool:
-    return item.direction is Direction.IN and not is_praise(item.score_scale, item.score)
+def _is_complaint(p: _Pending) -> bool:
+    """An incoming message that asks for a response (not praise, thanks, spam or chit-chat)."""
+    item = p.item
+    if item.direction is not Direction.IN or is_praise(item.score_scale, item.score):
+        return False
+    return p.analysis is None or p.analysis.needs_response
+
+
+def _raise_priorities(session: Session, best: dict[int, str]) -> None:
+    """A case takes the priority of its most urgent complaint ("P1" sorts before "P2")."""
+    by_priority: dict[str, list[int]] = {}
+    for case_id, priority in best.items():
+        by_priority.setdefault(priority, []).append(case_id)
+    for priority, ids in by_priority.items():
+        for part in chunked(sorted(ids)):
+            session.execute(
+                update(Case)
+                .where(Case.id.in_(part), or_(Case.priority.is_(None), Case.priority > priority))
+                .values(priority=priority)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _case_row(p: _Pending) -> dict[str, Any]:
     item = p.item
+    found = p.analysis
     subject = item.subject or p.text.split("\n", 1)[0]
     if len(subject) > 120:
         subject = subject[:117].rstrip() + "..."
@@ -539,6 +596,9 @@ def _case_row(p: _Pending) -> dict[str, Any]:
         "public": item.public,
         "opened_at": item.received_at,
         "updated_at": item.received_at,
+        "priority": found.priority if found else None,
+        "severity": found.severity.level if found else None,
+        "category": found.category.label if found else None,
     }
 
 
