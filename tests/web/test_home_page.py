@@ -36,3 +36,13 @@ def test_static_assets_are_served_locally(client: TestClient) -> None:
     css = client.get("/static/amends.css")
     assert css.status_code == 200
     assert "text/css" in css.headers["content-type"]
+
+
+def test_shows_priority_and_why(client: TestClient) -> None:
+    client.post(
+        "/api/v1/feedback",
+        json={"text": "It caught fire in my kitchen!", "email": "f@example.com"},
+    )
+    page = client.get("/").text
+    assert 'class="prio p1"' in page
+    assert "safety" in page
