@@ -41,6 +41,7 @@ def ingest_source(
     limits: IngestLimits,
     on_batch: Callable[[IngestSummary], None] | None = None,
     keep_ids: bool = False,
+    analyse: bool = True,
 ) -> FileResult:
     """Detect (unless named) the format of one source and ingest it. The caller commits."""
     try:
@@ -66,6 +67,7 @@ def ingest_source(
             limits=limits,
             on_batch=on_batch,
             keep_ids=keep_ids,
+            analyse=analyse,
         )
     except UsageError as exc:
         where = printable(source.name)
