@@ -60,3 +60,40 @@ def test_crm_file_without_identity_columns_is_refused(
     result = runner.invoke(app, ["customers", "import", str(crm)])
     assert result.exit_code == 1
     assert "no identity column" in result.stderr
+
+
+def test_implausible_crm_values_are_rejected_with_the_column(
+    cli_env: Callable[[], Engine], tmp_path: Path
+) -> None:
+    crm = tmp_path / "crm.csv"
+    crm.write_text(
+        "name,email,order_count,lifetime_value\n"
+        "Inf,inf@example.com,1,inf\n"
+        "Huge,huge@example.com,1,1e9999\n"
+        "Frac,frac@example.com,3.7,10\n"
+        "Neg,neg@example.com,1,-5\n"
+        "Fine,fine@example.com,2,12.5\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["customers", "import", str(crm), "--json"])
+    data = json.loads(result.stdout)
+    assert (data["created"], data["rejected"]) == (1, 4)
+    assert sum("lifetime_value" in e for e in data["errors"]) == 3
+    assert any("order_count" in e for e in data["errors"])
+    people = runner.invoke(app, ["export", "customers"]).stdout.splitlines()
+    assert [json.loads(p)["lifetime_value"] for p in people] == ["12.50"]
+
+
+def test_a_bare_handle_finds_the_customer(cli_env: Callable[[], Engine], tmp_path: Path) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_text(
+        '{"text": "late", "handle": "CinVakas", "platform": "x", "channel": "x",'
+        ' "source_id": "1"}\n',
+        encoding="utf-8",
+    )
+    runner.invoke(app, ["ingest", str(feed)])
+    found = runner.invoke(app, ["customers", "show", "CinVakas", "--json"])
+    assert found.exit_code == 0, found.output
+    missing = runner.invoke(app, ["customers", "show", "nobody-here"])
+    assert missing.exit_code == 1
+    assert "tried as" in missing.stderr

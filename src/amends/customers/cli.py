@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from amends import cliutil
 from amends.customers import service
 from amends.customers.models import Customer
 from amends.customers.rules import IdentityKind, IdentityRef
-from amends.errors import InvalidInput
+from amends.errors import InvalidInput, NotFound
 from amends.feedback import service as feedback_service
 
 customers = typer.Typer(no_args_is_help=True, help="Customers and their identities.")
@@ -81,12 +82,7 @@ def show_customer(
     """Show a customer: identities, CRM facts and complaint history."""
     settings = cliutil.settings()
     with cliutil.user_errors(), cliutil.session() as session:
-        if who.isdigit():
-            customer = service.get_customer(session, int(who))
-        else:
-            customer = service.find_by_identity(
-                session, _guess_ref(who), default_region=settings.default_region
-            )
+        customer = _find(session, who, settings.default_region)
         history, total = feedback_service.list_feedback(session, customer_id=customer.id, limit=50)
         if as_json:
             cliutil.print_json(
@@ -121,14 +117,33 @@ def show_customer(
             )
 
 
-def _guess_ref(value: str) -> IdentityRef:
+def _find(session: Session, who: str, region: str) -> Customer:
+    """A customer by id, email, @handle, phone, or a bare word tried as each in turn."""
+    if who.isdigit() and len(who) < 12:
+        return service.get_customer(session, int(who))
+    tried: list[str] = []
+    for ref in _candidates(who):
+        try:
+            return service.find_by_identity(session, ref, default_region=region)
+        except (NotFound, InvalidInput):
+            tried.append(ref.kind.value)
+    raise NotFound(f"customer (tried as {', '.join(tried)})", who)
+
+
+def _candidates(value: str) -> list[IdentityRef]:
     if "@" in value[1:] and not value.startswith("@"):
-        return IdentityRef(IdentityKind.EMAIL, value)
+        return [IdentityRef(IdentityKind.EMAIL, value)]
     if value.startswith("@"):
-        return IdentityRef(IdentityKind.HANDLE, value, "x")
+        return [IdentityRef(IdentityKind.HANDLE, value, "x")]
+    refs = []
     if value.lstrip("+").replace(" ", "").replace("-", "").isdigit():
-        return IdentityRef(IdentityKind.PHONE, value)
-    return IdentityRef(IdentityKind.CUSTOMER_REF, value)
+        refs.append(IdentityRef(IdentityKind.PHONE, value))
+    refs += [
+        IdentityRef(IdentityKind.HANDLE, value, "x"),
+        IdentityRef(IdentityKind.CUSTOMER_REF, value),
+        IdentityRef(IdentityKind.ORDER_REF, value),
+    ]
+    return refs
 
 
 def customer_json(c: Customer) -> dict[str, object]:

@@ -209,6 +209,8 @@ def import_crm(
                 raise InvalidInput("no identity in this row")
             since_raw = row.get(columns.get("customer_since", ""), "") or ""
             since = parse_time(since_raw, field="customer_since") if since_raw.strip() else None
+            if since is not None and since > now:
+                raise InvalidInput(f"customer_since {since_raw!r} is in the future")
             orders = _int_or_none(row.get(columns.get("order_count", ""), ""))
             value = _decimal_or_none(row.get(columns.get("lifetime_value", ""), ""))
         except (InvalidInput, BadTime, ValueError, InvalidOperation) as exc:
@@ -258,12 +260,23 @@ def _int_or_none(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"order_count must not be negative: {value}")
-    return number
+    if not value.isdigit() or len(value) > 9:
+        raise InvalidInput(f"order_count must be a whole number of orders, not {value[:20]!r}")
+    return int(value)
+
+
+# Numeric(12, 2): ten digits before the point.
+MAX_VALUE = Decimal("9999999999.99")
 
 
 def _decimal_or_none(value: str | None) -> Decimal | None:
-    value = (value or "").strip().replace(",", "").lstrip("$€£")
-    return Decimal(value) if value else None
+    text = (value or "").strip().replace(",", "").lstrip("$€£")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidInput(f"lifetime_value is not an amount: {text[:20]!r}") from exc
+    if not amount.is_finite() or not (0 <= amount <= MAX_VALUE):
+        raise InvalidInput(f"lifetime_value must be between 0 and {MAX_VALUE}, not {text[:20]!r}")
+    return amount.quantize(Decimal("0.01"))
