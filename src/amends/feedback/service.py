@@ -13,9 +13,9 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -30,6 +30,7 @@ from amends.customers.rules import (
     normalise,
 )
 from amends.customers.service import chunked, customer_ids_for_keys, merge_customers
+from amends.db import Base
 from amends.errors import NotFound
 from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
 from amends.feedback.rules import (
@@ -234,7 +235,7 @@ def _quarantine(
         if fingerprint not in known:
             fresh.setdefault(fingerprint, row)
     if fresh:
-        session.execute(insert(QuarantinedItem), list(fresh.values()))
+        session.execute(insert(_table(QuarantinedItem)), list(fresh.values()))
     summary.quarantined += len(rows)
     summary.already_quarantined += len(rows) - len(fresh)
 
@@ -282,6 +283,11 @@ def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Reje
     )
     source_id = source_id[:580]
     return _Pending(item, source_key(item.channel, source_id), source_id, text, identities, meta)
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table, for Core bulk INSERTs."""
+    return cast(Table, model.__table__)
 
 
 def _raw(item: Item) -> bytes:
@@ -373,7 +379,7 @@ def _store(
             openers.setdefault(p.customer_id, p)
     if openers:
         session.execute(
-            insert(Case).execution_options(render_nulls=True),
+            insert(_table(Case)),
             [_case_row(p) for p in openers.values()],
         )
         # Each opener had no open case, so its newest open case is the one just made.
@@ -420,7 +426,8 @@ def _store(
                 **(analysis_columns(p.analysis) if p.analysis is not None else EMPTY_ANALYSIS),
             }
         )
-    session.execute(insert(Feedback).execution_options(render_nulls=True), rows)
+    # Core (not ORM) bulk INSERTs: one executemany each, without per-row ORM bookkeeping.
+    session.execute(insert(_table(Feedback)), rows)
     if keep_ids:
         keys = [p.key for p in fresh]
         by_key = _ids_by(session, Feedback.source_key, Feedback.id, keys)
@@ -473,7 +480,7 @@ def _resolve_customers(
     if new_rows:
         # Plain multi-row INSERTs, then ids read back by the unique ref: RETURNING in input
         # order costs one statement per row on SQLite.
-        session.execute(insert(Customer).execution_options(render_nulls=True), new_rows)
+        session.execute(insert(_table(Customer)), new_rows)
         by_ref = _ids_by(session, Customer.ref, Customer.id, [r["ref"] for r in new_rows])
         summary.customers_created += len(new_rows)
         for (slot_root, anonymous), row in zip(new_slots, new_rows, strict=True):
@@ -499,7 +506,7 @@ def _resolve_customers(
                     "created_at": now,
                 }
     if ident_rows:
-        session.execute(insert(Identity), list(ident_rows.values()))
+        session.execute(insert(_table(Identity)), list(ident_rows.values()))
     # A known customer with no name yet takes the name their message was signed with.
     named = {
         known[p.identities[0].key]: p.item.author_name
