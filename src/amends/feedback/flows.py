@@ -6,14 +6,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from amends import sources
 from amends.errors import Conflict, InvalidInput, UsageError
-from amends.feedback.models import QuarantinedItem, QuarantineStatus
-from amends.feedback.rules import Channel
+from amends.feedback.models import QuarantineStatus
 from amends.feedback.service import (
     IngestLimits,
     IngestSummary,
@@ -21,7 +19,7 @@ from amends.feedback.service import (
     ingest,
     printable,
 )
-from amends.sources.base import Item, ParseOptions, Rejected, Source
+from amends.sources.base import MAX_RAW_BYTES, Item, ParseOptions, Rejected, Source
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def ingest_source(
     except sources.UnknownFormat as exc:
         summary = ingest(
             session,
-            [Rejected("file", str(exc), source.head(1_000_000))],
+            [Rejected("file", str(exc), source.head(MAX_RAW_BYTES + 1))],
             origin=source.name,
             fmt=fmt or "unknown",
             now=now,
@@ -120,13 +118,21 @@ def retry_quarantined(
     if row.status != QuarantineStatus.PENDING:
         raise Conflict(f"quarantined item {item_id} is already {row.status}")
     raw = replacement if replacement is not None else row.raw
+    if replacement is None and row.raw_truncated:
+        raise InvalidInput(
+            f"quarantined item {item_id} kept only the first {len(row.raw):,} bytes of "
+            f"{row.origin}; import that file again (with --format) or pass a corrected copy "
+            "with --edited"
+        )
     if not raw:
         raise InvalidInput(
             f"quarantined item {item_id} kept no content to retry; re-import the source "
             "or pass a corrected copy with --edited"
         )
     name = fmt or (row.format if row.format in sources.FORMATS else None)
-    opts = _stored_options(row, overrides=options)
+    opts = ParseOptions.from_stored(row.options or {})
+    if options is not None:
+        opts = opts.override(options)
     source = Source(name=f"{row.origin} ({row.location})", data=raw)
     if name is None:
         try:
@@ -140,26 +146,15 @@ def retry_quarantined(
         session.flush()
         raise InvalidInput(f"still unreadable: {row.reason}")
     summary = ingest(session, records, origin=row.origin, fmt=name, now=now, limits=limits)
+    stored = summary.new + summary.duplicates
+    if summary.quarantined or stored == 0:
+        # Nothing may be marked released that did not reach the desk.
+        row.reason = "; ".join(summary.notes)[:4000] or f"no item could be read as {name}"
+        session.flush()
+        raise InvalidInput(f"still unreadable: {row.reason}")
     row.status = QuarantineStatus.RELEASED
     row.resolved_at = now
     if replacement is not None:
         row.raw = replacement
     session.flush()
     return summary
-
-
-_STORED = ("text_column", "time_column", "id_column", "author_column", "email_column", "encoding")
-
-
-def _stored_options(row: QuarantinedItem, *, overrides: ParseOptions | None) -> ParseOptions:
-    """The options the piece was first read with, each replaced where the retry names one."""
-    stored = dict(row.options or {})
-    values: dict[str, Any] = {k: stored.get(k) for k in _STORED}
-    channel = stored.get("channel")
-    values["channel"] = Channel(channel) if channel in set(Channel) else None
-    if overrides is not None:
-        for key in (*_STORED, "channel"):
-            given = getattr(overrides, key)
-            if given is not None:
-                values[key] = given
-    return ParseOptions(**values)

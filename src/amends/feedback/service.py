@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from amends.cases.models import Case
@@ -56,6 +56,13 @@ if TYPE_CHECKING:
 BATCH_SIZE = 2000
 STORE_ATTEMPTS = 3
 log = logging.getLogger(__name__)
+
+
+def _retryable(exc: IntegrityError | OperationalError) -> bool:
+    """A unique-key race, or a PostgreSQL deadlock or serialisation failure: worth a retry."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
 def printable(name: str) -> str:
@@ -167,8 +174,8 @@ def ingest(
                         taxonomy=taxonomy,
                     )
                 break
-            except IntegrityError:
-                if attempt == STORE_ATTEMPTS:
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == STORE_ATTEMPTS or not _retryable(exc):
                     raise
                 log.info("ingest batch met a concurrent writer; retrying (%d)", attempt)
         total.add(part)
@@ -203,12 +210,14 @@ def _quarantine(
     rows: list[dict[str, Any]] = []
     for rej in rejects:
         raw = truncate_raw(rej.raw)
-        fingerprint = hashlib.sha256(origin.encode() + b"\x1f" + rej.raw).hexdigest()
+        fingerprint = hashlib.sha256(
+            b"\x1f".join((origin.encode(), rej.location.encode(), rej.raw))
+        ).hexdigest()
         rows.append(
             {
                 "origin": origin[:1000],
                 "location": rej.location[:200],
-                "format": fmt[:40],
+                "format": (rej.fmt or fmt)[:40],
                 "reason": rej.reason,
                 "raw": raw,
                 "raw_truncated": len(raw) < len(rej.raw),
@@ -237,7 +246,7 @@ def _quarantine(
     if fresh:
         session.execute(insert(_table(QuarantinedItem)), list(fresh.values()))
     summary.quarantined += len(rows)
-    summary.already_quarantined += len(rows) - len(fresh)
+    summary.already_quarantined += sum(1 for r in rows if r["fingerprint"] in known)
 
 
 @dataclass
@@ -257,13 +266,15 @@ def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Reje
     where = f"item {item.source_id}" if item.source_id else "item"
     text = clean(item.text)
     if not text:
-        return Rejected(where, "no text", _raw(item))
+        return Rejected(where, "no text", _raw(item), fmt="feedback")
     if item.received_at > now + FUTURE_TOLERANCE:
-        return Rejected(where, f"dated in the future ({item.received_at.isoformat()})", _raw(item))
+        reason = f"dated in the future ({item.received_at.isoformat()})"
+        return Rejected(where, reason, _raw(item), fmt="feedback")
     if item.score is not None:
         low, high = SCORE_RANGES[item.score_scale] if item.score_scale else (0, 10)
         if not (math.isfinite(item.score) and low <= item.score <= high):
-            return Rejected(where, f"score {item.score} is outside {low}..{high}", _raw(item))
+            reason = f"score {item.score} is outside {low}..{high}"
+            return Rejected(where, reason, _raw(item), fmt="feedback")
     meta = dict(item.meta)
     if len(text) > limits.max_text_chars:
         text = text[: limits.max_text_chars]
@@ -274,11 +285,13 @@ def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Reje
             identities.append(normalise(ref, default_region=limits.default_region))
         except InvalidIdentity as exc:
             meta.setdefault("identity_errors", []).append(str(exc))
+    # A time the source did not give (read "now") must not make the same item look new.
+    when = "" if item.meta.get("time_assumed") else item.received_at.isoformat()
     source_id = item.source_id or content_source_id(
         item.channel.value,
         item.direction.value,
         item.author_handle or item.author_name or "",
-        item.received_at.isoformat(),
+        when,
         text,
     )
     source_id = source_id[:580]
@@ -291,17 +304,32 @@ def _table(model: type[Base]) -> Table:
 
 
 def _raw(item: Item) -> bytes:
-    """What is kept in quarantine of an item that parsed but cannot be stored."""
-    return json.dumps(
-        {
-            "text": item.text,
-            "source_id": item.source_id,
-            "channel": item.channel.value,
-            "received_at": item.received_at.isoformat(),
-            "score": item.score,
-        },
-        ensure_ascii=False,
-    ).encode()[:MAX_RAW]
+    """An item that parsed but cannot be stored, as a feedback object that a retry can read."""
+    obj: dict[str, Any] = {
+        "text": item.text or " ",
+        "channel": item.channel.value,
+        "direction": item.direction.value,
+        "received_at": item.received_at.isoformat(),
+        "public": item.public,
+    }
+    optional = {
+        "source_id": item.source_id,
+        "author_name": item.author_name,
+        "reach": item.reach,
+        "subject": item.subject,
+        "thread_id": item.thread_id,
+        "in_reply_to": item.in_reply_to,
+        "score": item.score if item.score is None or math.isfinite(item.score) else None,
+        "score_scale": item.score_scale.value if item.score_scale else None,
+    }
+    obj.update({k: v for k, v in optional.items() if v is not None})
+    for ref in item.identities:
+        field = {"email": "email", "handle": "handle", "phone": "phone"}.get(ref.kind.value)
+        field = field or ref.kind.value
+        obj.setdefault(field, ref.value)
+        if ref.kind.value == "handle" and ref.platform:
+            obj.setdefault("platform", ref.platform)
+    return json.dumps(obj, ensure_ascii=False).encode()[:MAX_RAW]
 
 
 MAX_RAW = 1_000_000
@@ -334,7 +362,12 @@ def _store(
     # already taken by a different text (two exports both numbering rows 1, 2, 3...) is not a
     # duplicate: that item is kept under the id plus a hash of its text.
     stored = _stored_texts(session, [p.key for p in pending])
-    clashing = [p for p in pending if p.key in stored and stored[p.key] != p.text]
+    first_text: dict[str, str] = {}
+    clashing: list[_Pending] = []
+    for p in pending:
+        earlier = stored.get(p.key, first_text.setdefault(p.key, p.text))
+        if earlier != p.text:
+            clashing.append(p)
     for p in clashing:
         p.meta["source_id_clash"] = p.source_id
         p.source_id = f"{p.source_id}#{hashlib.sha256(p.text.encode()).hexdigest()[:10]}"
@@ -358,19 +391,20 @@ def _store(
     _resolve_customers(session, fresh, now=now, summary=summary)
 
     # 2b. Triage: every incoming message analysed, with what the desk knows of its customer.
-    incoming = [p for p in fresh if p.item.direction is Direction.IN and not p.item.automated]
-    if analyse and incoming:
+    if analyse:
         results = analyse_batch(
             session,
-            [(p.item, p.text, p.customer_id) for p in incoming],
+            [(p.item, p.text, p.customer_id) for p in fresh],
             now=now,
             taxonomy=taxonomy,
         )
-        for p, result in zip(incoming, results, strict=True):
+        for p, result in zip(fresh, results, strict=True):
             p.analysis = result
 
     # 3. Cases: a complaint joins the customer's open case or opens one; replies join only.
-    case_of = _open_cases(session, {p.customer_id for p in fresh if p.customer_id is not None})
+    batch_customers = {p.customer_id for p in fresh if p.customer_id is not None}
+    _lock_customers(session, batch_customers)
+    case_of = _open_cases(session, batch_customers)
     openers: dict[int, _Pending] = {}
     for p in fresh:
         if p.item.automated:
@@ -433,15 +467,17 @@ def _store(
         by_key = _ids_by(session, Feedback.source_key, Feedback.id, keys)
         summary.feedback_ids.extend(by_key[key] for key in keys)
     summary.new += len(rows)
-    if touched:
-        latest = max(p.item.received_at for p in fresh)
-        for part in chunked(sorted(touched)):
-            session.execute(
-                update(Case)
-                .where(Case.id.in_(part), Case.updated_at < latest)
-                .values(updated_at=latest)
-                .execution_options(synchronize_session=False)
-            )
+    latest: dict[int, datetime] = {}
+    for p in fresh:
+        if p.case_id is not None:
+            latest[p.case_id] = max(latest.get(p.case_id, p.item.received_at), p.item.received_at)
+    for case_id, moment in sorted(latest.items()):
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.updated_at < moment)
+            .values(updated_at=moment)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _resolve_customers(
@@ -506,7 +542,8 @@ def _resolve_customers(
                     "created_at": now,
                 }
     if ident_rows:
-        session.execute(insert(_table(Identity)), list(ident_rows.values()))
+        ordered = [ident_rows[k] for k in sorted(ident_rows)]  # one lock order for all writers
+        session.execute(insert(_table(Identity)), ordered)
     # A known customer with no name yet takes the name their message was signed with.
     named = {
         known[p.identities[0].key]: p.item.author_name
@@ -541,6 +578,18 @@ def _ids_by(
     for part in chunked(keys):
         found.update(dict(session.execute(select(key_col, id_col).where(key_col.in_(part))).all()))
     return found
+
+
+def _lock_customers(session: Session, customer_ids: set[int]) -> None:
+    """On PostgreSQL, hold the batch's customers (in id order) until commit, so that two
+    concurrent imports cannot both open a case for one customer. SQLite writers are serialised
+    already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for part in chunked(sorted(customer_ids)):
+        session.execute(
+            select(Customer.id).where(Customer.id.in_(part)).order_by(Customer.id).with_for_update()
+        ).all()
 
 
 def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:

@@ -20,7 +20,7 @@ from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction, ScoreScale
 
 if TYPE_CHECKING:
-    from amends.analysis import Analysis, TaxonomyModel
+    from amends.analysis import Analysis, AnalysisContext, TaxonomyModel
     from amends.sources.base import Item
 
 # A complaint unanswered for this long counts as "ignored before" when the customer writes again.
@@ -46,46 +46,63 @@ def analyse_batch(
     *,
     now: datetime,
     taxonomy: CompanyTaxonomy | None,
-) -> list[Analysis]:
-    """Analyse (item, cleaned text, customer id) triples, in order, with customer context."""
-    from amends.analysis import AnalysisContext, analyze_many
+) -> list[Analysis | None]:
+    """Analyse the incoming, non-automated of (item, cleaned text, customer id) triples, with
+    customer context; our replies in the batch count as answers. Results in input order."""
+    from amends.analysis import analyze_many
 
     customer_ids = sorted({cid for _, _, cid in items if cid is not None})
     facts = _facts(session, customer_ids)
     history = _history(session, customer_ids)
-    contexts: list[AnalysisContext] = []
-    for item, _, cid in items:
+    wanted: list[int] = []
+    contexts: dict[int, AnalysisContext] = {}
+    # In time order, so that each message sees what came before it, replies included.
+    for index in sorted(range(len(items)), key=lambda i: items[i][0].received_at):
+        item, _, cid = items[index]
         seen = history.setdefault(cid, _History()) if cid is not None else _History()
-        fact = facts.get(cid) if cid is not None else None
-        ignored = (
-            seen.last_in is not None
-            and (seen.last_out is None or seen.last_out < seen.last_in)
-            and item.received_at - seen.last_in > IGNORED_AFTER
-        )
-        contexts.append(
-            AnalysisContext(
-                channel=item.channel.value,
-                public=item.public,
-                reach=item.reach,
-                score=item.score,
-                score_scale=10 if item.score_scale is ScoreScale.NPS else 5,
-                complaints_before=seen.complaints,
-                ignored_before=ignored,
-                customer_since=fact.customer_since if fact else None,
-                order_count=fact.order_count if fact else None,
-                lifetime_value=float(fact.lifetime_value)
-                if fact and fact.lifetime_value is not None
-                else None,
-                now=now,
-            )
-        )
-        # Later items of the same customer in this batch see this one as history.
+        if item.automated:
+            continue
+        if item.direction is Direction.OUT:
+            seen.last_out = max(seen.last_out or item.received_at, item.received_at)
+            continue
+        contexts[index] = _context(item, seen, facts.get(cid) if cid is not None else None, now)
+        wanted.append(index)
         seen.complaints += 1
         seen.last_in = max(seen.last_in or item.received_at, item.received_at)
-    return analyze_many(
-        [text for _, text, _ in items],
-        contexts,
+    wanted.sort()
+    results = analyze_many(
+        [items[i][1] for i in wanted],
+        [contexts[i] for i in wanted],
         taxonomy=taxonomy.model if taxonomy is not None else None,
+    )
+    out: list[Analysis | None] = [None] * len(items)
+    for index, result in zip(wanted, results, strict=True):
+        out[index] = result
+    return out
+
+
+def _context(item: Item, seen: _History, fact: Any, now: datetime) -> AnalysisContext:
+    from amends.analysis import AnalysisContext
+
+    ignored = (
+        seen.last_in is not None
+        and (seen.last_out is None or seen.last_out < seen.last_in)
+        and item.received_at - seen.last_in > IGNORED_AFTER
+    )
+    return AnalysisContext(
+        channel=item.channel.value,
+        public=item.public,
+        reach=item.reach,
+        score=item.score,
+        score_scale=10 if item.score_scale is ScoreScale.NPS else 5,
+        complaints_before=seen.complaints,
+        ignored_before=ignored,
+        customer_since=fact.customer_since if fact else None,
+        order_count=fact.order_count if fact else None,
+        lifetime_value=float(fact.lifetime_value)
+        if fact and fact.lifetime_value is not None
+        else None,
+        now=now,
     )
 
 

@@ -18,6 +18,9 @@ from amends.feedback.rules import Channel, Direction, ScoreScale
 
 # One quarantined piece keeps at most this many raw bytes; the rest is cut and flagged.
 MAX_RAW_BYTES = 1_000_000
+# What a parser hands over of a piece it cannot read: one byte more than is kept, so that the
+# quarantine can tell that the piece was cut.
+KEEP_BYTES = MAX_RAW_BYTES + 1
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Rejected:
     reason: str
     raw: bytes
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The format `raw` is in, when not the input's own (an item refused after parsing is kept
+    # as a feedback JSON object).
+    fmt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,46 @@ class ParseOptions:
     encoding: str | None = None
     # The company's own handles or addresses: their turns are outgoing replies.
     brand_handles: frozenset[str] = frozenset()
+
+    def to_stored(self) -> dict[str, Any]:
+        """The options as JSON, kept with a quarantined piece so a retry reads it the same way."""
+        stored: dict[str, Any] = {
+            name: getattr(self, name) for name in _STORED_TEXT if getattr(self, name) is not None
+        }
+        if self.channel is not None:
+            stored["channel"] = self.channel.value
+        if self.brand_handles:
+            stored["brand_handles"] = sorted(self.brand_handles)
+        return stored
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> ParseOptions:
+        channel = stored.get("channel")
+        brands = stored.get("brand_handles") or ()
+        return cls(
+            **{name: str(stored[name]) for name in _STORED_TEXT if stored.get(name)},
+            channel=Channel(channel) if channel in set(Channel) else None,
+            brand_handles=frozenset(str(b) for b in brands),
+        )
+
+    def override(self, other: ParseOptions) -> ParseOptions:
+        """These options, with each one that `other` sets taken from `other`."""
+        values = {name: getattr(other, name) or getattr(self, name) for name in _STORED_TEXT}
+        return ParseOptions(
+            **values,
+            channel=other.channel or self.channel,
+            brand_handles=other.brand_handles or self.brand_handles,
+        )
+
+
+_STORED_TEXT = (
+    "text_column",
+    "time_column",
+    "id_column",
+    "author_column",
+    "email_column",
+    "encoding",
+)
 
 
 @dataclass(frozen=True)

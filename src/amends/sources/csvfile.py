@@ -18,7 +18,7 @@ from typing import IO
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.errors import UsageError
 from amends.feedback.rules import PUBLIC_BY_DEFAULT, Channel, content_source_id
-from amends.sources.base import Item, ParseOptions, Rejected, Source
+from amends.sources.base import KEEP_BYTES, Item, ParseOptions, Rejected, Source
 from amends.sources.text import UndecodableText, guess_encoding, looks_binary, wide_encoding
 from amends.sources.times import BadTime, parse_time
 
@@ -133,7 +133,7 @@ def rows(
     try:
         handle = open_text(source, options)
     except (UndecodableText, LookupError) as exc:
-        yield Rejected("file", str(exc), source.head(1_000_000))
+        yield Rejected("file", str(exc), source.head(KEEP_BYTES))
         return
     with handle:
         sample = handle.read(65536)
@@ -226,14 +226,16 @@ def parse_csv(source: Source, options: ParseOptions) -> Iterator[Item | Rejected
         where = f"line {line}"
         text = (row.get(columns["text"] or "") or "").strip()
         if not text:
-            yield Rejected(where, f"no text in column {columns['text']!r}", raw, _opts(options))
+            yield Rejected(
+                where, f"no text in column {columns['text']!r}", raw, options.to_stored()
+            )
             continue
         try:
             when = (
                 parse_time(row[columns["time"]], field=columns["time"]) if columns["time"] else now
             )
         except BadTime as exc:
-            yield Rejected(where, str(exc), raw, _opts(options))
+            yield Rejected(where, str(exc), raw, options.to_stored())
             continue
         author = (row.get(columns["author"] or "") or "").strip() or None
         email = (row.get(columns["email"] or "") or "").strip() or None
@@ -256,20 +258,7 @@ def _used(columns: dict[str, str | None]) -> set[str]:
     return {c for c in columns.values() if c}
 
 
-def _opts(options: ParseOptions) -> dict[str, str]:
-    """The options a rejected row needs to be read again on its own."""
-    picked = {
-        "text_column": options.text_column,
-        "time_column": options.time_column,
-        "id_column": options.id_column,
-        "author_column": options.author_column,
-        "email_column": options.email_column,
-        "channel": options.channel.value if options.channel else None,
-    }
-    return {k: v for k, v in picked.items() if v}
-
-
 def _with_options(rej: Rejected, options: ParseOptions) -> Rejected:
     if rej.options:
         return rej
-    return Rejected(rej.location, rej.reason, rej.raw, _opts(options))
+    return Rejected(rej.location, rej.reason, rej.raw, options.to_stored())

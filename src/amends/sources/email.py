@@ -32,7 +32,7 @@ from bs4.element import Tag
 
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.feedback.rules import Channel, Direction, content_source_id
-from amends.sources.base import Item, ParseOptions, Rejected, Source
+from amends.sources.base import KEEP_BYTES, Item, ParseOptions, Rejected, Source
 from amends.sources.text import UndecodableText, clean, decode, looks_binary
 from amends.sources.times import BadTime, parse_time
 
@@ -725,7 +725,7 @@ def parse_eml(source: Source, options: ParseOptions) -> Iterator[Item | Rejected
     """One message per file (or per uploaded payload)."""
     raw = _read_limited(source)
     if raw is None:
-        yield Rejected("message", "message is over the size limit", source.head(1_000_000))
+        yield Rejected("message", "message is over the size limit", source.head(KEEP_BYTES))
         return
     yield message_to_item(raw, location="message", options=options)
 
@@ -762,14 +762,14 @@ def parse_mbox(source: Source, options: ParseOptions) -> Iterator[Item | Rejecte
         yield Rejected("file", "empty file, not an mbox", b"")
         return
     if looks_binary(head):
-        yield Rejected("file", "binary data, not an mbox", source.head(1_000_000))
+        yield Rejected("file", "binary data, not an mbox", source.head(KEEP_BYTES))
         return
     if not head.lstrip(b"\r\n").startswith(b"From "):
         yield Rejected(
             "file",
             'not an mbox: it does not start with a "From " line (for a single message use '
             "--format eml)",
-            source.head(1_000_000),
+            source.head(KEEP_BYTES),
         )
         return
     with source.open() as handle:
@@ -826,7 +826,7 @@ def _split_mbox(handle: IO[bytes]) -> Iterator[tuple[int, int, bytes, bytes, boo
         if size > MAX_MESSAGE_BYTES:
             if not too_big:
                 too_big = True
-                parts = [b"".join(parts)[:1_000_000]]
+                parts = [b"".join(parts)[:KEEP_BYTES]]
             continue
         parts.append(line)
     if number:

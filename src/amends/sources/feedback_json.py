@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +83,11 @@ def parse_feedback(source: Source, options: ParseOptions) -> Iterator[Item | Rej
         except ValidationError as exc:
             yield Rejected(location, describe(exc), raw)
             continue
-        yield to_item(data, now=now)
+        item = to_item(data, now=now)
+        if data.received_at is None:
+            # A file read twice must give the same item: the reading time is not its time.
+            item = replace(item, meta={**item.meta, "time_assumed": True})
+        yield item
 
 
 def _apply_defaults(obj: Any, options: ParseOptions) -> Any:

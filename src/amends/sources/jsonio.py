@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import ijson
 
-from amends.sources.base import Rejected, Source
+from amends.sources.base import KEEP_BYTES, Rejected, Source
 from amends.sources.text import UndecodableText, decode, looks_binary
 
 Record = tuple[str, Any, bytes]  # (location, parsed object, raw bytes)
@@ -131,7 +131,7 @@ def _tail(source: Source, handle: IO[bytes]) -> bytes:
         position = 0
     with source.open() as again:
         again.seek(max(0, position - 65536))
-        return again.read(1_000_000)
+        return again.read(KEEP_BYTES)
 
 
 def _object(source: Source, list_keys: tuple[str, ...]) -> Iterator[Record | Rejected]:
@@ -140,7 +140,7 @@ def _object(source: Source, list_keys: tuple[str, ...]) -> Iterator[Record | Rej
     try:
         doc = json.loads(decode(raw))
     except RecursionError:
-        yield Rejected("file", "JSON nested too deeply", raw[:1_000_000])
+        yield Rejected("file", "JSON nested too deeply", raw[:KEEP_BYTES])
         return
     except (ValueError, UndecodableText) as exc:
         # Perhaps a large object with a list inside: stream what can be read of it.
@@ -167,7 +167,7 @@ def _lines(source: Source) -> Iterator[Record | Rejected]:
             try:
                 obj = json.loads(decode(line))
             except RecursionError:
-                yield Rejected(f"line {number}", "JSON nested too deeply", line[:1_000_000])
+                yield Rejected(f"line {number}", "JSON nested too deeply", line[:KEEP_BYTES])
                 continue
             except (ValueError, UndecodableText) as exc:
                 yield Rejected(f"line {number}", f"malformed JSON: {_short(exc)}", line)

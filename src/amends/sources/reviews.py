@@ -244,7 +244,7 @@ def _review(
     try:
         stars = rating_of(get("rating", RATING_NAMES))
     except ValueError as exc:
-        yield Rejected(where, str(exc), raw, _opts(options))
+        yield Rejected(where, str(exc), raw, options.to_stored())
         return
     time_value = get("time", TIME_NAMES)
     try:
@@ -253,7 +253,7 @@ def _review(
         else:
             when = parse_time(time_value, field="review date")
     except BadTime as exc:
-        yield Rejected(where, str(exc), raw, _opts(options))
+        yield Rejected(where, str(exc), raw, options.to_stored())
         return
     platform = _slug(get("platform", PLATFORM_NAMES) or "") or "review"
     text = str(get("text", TEXT_NAMES) or "").strip()
@@ -300,7 +300,7 @@ def _review(
     try:
         replied = parse_time(reply_value, field="reply date") if reply_value else when
     except BadTime as exc:
-        yield Rejected(f"{where} (reply)", str(exc), raw, _opts(options))
+        yield Rejected(f"{where} (reply)", str(exc), raw, options.to_stored())
         return
     yield Item(
         channel=channel,
@@ -322,17 +322,6 @@ def _own_id(source_id: str) -> str:
     return value[-100:] if value.strip("-") else content_source_id(source_id)[7:]
 
 
-def _opts(options: ParseOptions) -> dict[str, str]:
-    picked = {
-        "text_column": options.text_column,
-        "time_column": options.time_column,
-        "id_column": options.id_column,
-        "author_column": options.author_column,
-        "channel": options.channel.value if options.channel else None,
-    }
-    return {k: v for k, v in picked.items() if v}
-
-
 # ---- JSON ------------------------------------------------------------------------------------
 
 
@@ -345,7 +334,7 @@ def _json_reviews(source: Source, options: ParseOptions) -> Iterator[Item | Reje
         location, obj, raw = record
         for where, review, piece in _expand(location, obj, raw):
             if not isinstance(review, dict):
-                yield Rejected(where, "not a review object", piece, _opts(options))
+                yield Rejected(where, "not a review object", piece, options.to_stored())
                 continue
             yield from _review(_flatten(review), where, piece, options, now=now)
 
@@ -374,7 +363,7 @@ def _csv_reviews(source: Source, options: ParseOptions) -> Iterator[Item | Rejec
     columns: dict[str, str | None] | None = None
     for record in rows(source, options):
         if isinstance(record, Rejected):
-            yield Rejected(record.location, record.reason, record.raw, _opts(options))
+            yield Rejected(record.location, record.reason, record.raw, options.to_stored())
             continue
         line, header, row = record
         if columns is None:

@@ -148,7 +148,7 @@ def parse_survey(source: Source, options: ParseOptions) -> Iterator[Item | Rejec
     now = datetime.now(UTC)
     for record in rows(source, options):
         if isinstance(record, Rejected):
-            yield Rejected(record.location, record.reason, record.raw, _opts(options))
+            yield Rejected(record.location, record.reason, record.raw, options.to_stored())
             continue
         header = record[1]
         if columns is None:
@@ -232,25 +232,25 @@ def _answer(
                 f"{label} score {cell('score')[:40]!r} in column {columns['score']!r} "
                 "is not a number",
                 raw,
-                _opts(options),
+                options.to_stored(),
             )
         if not low <= score <= high:
             return Rejected(
-                where, f"{label} score {score:g} is outside {low}-{high}", raw, _opts(options)
+                where, f"{label} score {score:g} is outside {low}-{high}", raw, options.to_stored()
             )
     text = cell("comment")
     meta: dict[str, Any] = {}
     if not text:
         if score is None:
             return Rejected(
-                where, "no score and no comment: nothing to record", raw, _opts(options)
+                where, "no score and no comment: nothing to record", raw, options.to_stored()
             )
         text = f"{label} {score:g}, no comment"
         meta["no_comment"] = True
     try:
         when = parse_time(cell("time"), field=columns["time"] or "") if columns["time"] else now
     except BadTime as exc:
-        return Rejected(where, str(exc), raw, _opts(options))
+        return Rejected(where, str(exc), raw, options.to_stored())
     identities: list[IdentityRef] = []
     if cell("email"):
         identities.append(IdentityRef(IdentityKind.EMAIL, cell("email")))
@@ -275,14 +275,3 @@ def _answer(
         meta=meta,
     )
 
-
-def _opts(options: ParseOptions) -> dict[str, str]:
-    picked = {
-        "text_column": options.text_column,
-        "time_column": options.time_column,
-        "id_column": options.id_column,
-        "author_column": options.author_column,
-        "email_column": options.email_column,
-        "channel": options.channel.value if options.channel else None,
-    }
-    return {k: v for k, v in picked.items() if v}

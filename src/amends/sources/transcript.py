@@ -33,7 +33,7 @@ from typing import Any
 
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.feedback.rules import Channel, Direction
-from amends.sources.base import Item, ParseOptions, Rejected, Source
+from amends.sources.base import KEEP_BYTES, Item, ParseOptions, Rejected, Source
 from amends.sources.jsonio import iter_json_records
 from amends.sources.text import UndecodableText, decode, looks_binary
 from amends.sources.times import BadTime, parse_time
@@ -192,7 +192,7 @@ class _Conversation:
 def parse_transcript(source: Source, options: ParseOptions) -> Iterator[Item | Rejected]:
     head = source.head(4096)
     if looks_binary(head):
-        yield Rejected("file", "binary data, not a transcript", source.head(1_000_000))
+        yield Rejected("file", "binary data, not a transcript", source.head(KEEP_BYTES))
         return
     fallback = _file_time(source)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
@@ -205,7 +205,7 @@ def parse_transcript(source: Source, options: ParseOptions) -> Iterator[Item | R
     with source.open() as handle:
         raw = handle.read(MAX_TRANSCRIPT_BYTES + 1)
     if len(raw) > MAX_TRANSCRIPT_BYTES:
-        yield Rejected("file", "larger than 50 MB: too large for one transcript", raw[:1_000_000])
+        yield Rejected("file", "larger than 50 MB: too large for one transcript", raw[:KEEP_BYTES])
         return
     try:
         text = decode(raw, options.encoding)
@@ -519,7 +519,7 @@ def _items(
     try:
         base = _base_time(header)
     except BadTime as exc:
-        yield Rejected("header", str(exc), conversation.content[:1_000_000])
+        yield Rejected("header", str(exc), conversation.content[:KEEP_BYTES])
         return
     identities = _identities(header, thread, channel)
     named = _named_speakers(header, options)
