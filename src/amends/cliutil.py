@@ -51,19 +51,11 @@ def database() -> Iterator[Engine]:
         eng.dispose()
 
 
-def engine() -> Engine:
-    """An engine on the configured database (the caller disposes it); prefer `database()`."""
-    from amends.migrate import ensure_current
-
-    eng = make_engine(settings().database_url)
-    ensure_current(eng)
-    return eng
-
-
 @contextmanager
-def session() -> Iterator[Session]:
-    """One unit of work on the configured database, for a command that needs just one."""
-    with database() as eng, session_scope(eng) as s:
+def session(*, write: bool) -> Iterator[Session]:
+    """One unit of work on the configured database. Readers (`write=False`) never wait for a
+    long import to finish; writers take the write lock up front."""
+    with database() as eng, session_scope(eng, write=write) as s:
         yield s
 
 

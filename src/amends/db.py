@@ -65,7 +65,8 @@ WRITE = "amends_write"
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; on SQLite, enforce foreign keys, use WAL, and take the write lock up
     front in writing transactions, so that concurrent writers wait instead of failing."""
-    engine = create_engine(url, **kwargs)
+    # Bound values stay out of error messages and logs: they hold complaint text.
+    engine = create_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

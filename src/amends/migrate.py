@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+from amends.db import WRITE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,10 +20,17 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# Any constant: the PostgreSQL advisory lock that serialises schema upgrades.
+_UPGRADE_LOCK = 0x616D656E6473
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database up to the newest schema; safe to run again."""
+    """Bring the database up to the newest schema; safe to run again, and concurrently: the
+    first command upgrades while the others wait, then find nothing left to do."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    with engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

@@ -20,7 +20,7 @@ def list_cases(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List cases, most recently active first."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         rows, total = service.list_cases(session, limit=limit, status=status)
         for c in rows:
             if as_json:
@@ -48,7 +48,7 @@ def list_cases(
 @cases.command("show")
 def show_case(case_id: int) -> None:
     """Show a case and its feedback, oldest first."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         case = service.get_case(session, case_id)
         typer.echo(
             f"case #{case.id} · {case.status.value} · {case.channel.value}"

@@ -31,7 +31,7 @@ def import_crm(
     with cliutil.user_errors():
         if not path.is_file():
             raise InvalidInput(f"no such file: {path}")
-        with cliutil.session() as session:
+        with cliutil.session(write=True) as session:
             summary = service.import_crm(
                 session, path, now=cliutil.now_option(None), default_region=settings.default_region
             )
@@ -62,7 +62,7 @@ def list_customers(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List customers, newest first."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         rows, total = service.list_customers(session, limit=limit)
         for c in rows:
             if as_json:
@@ -81,7 +81,7 @@ def show_customer(
 ) -> None:
     """Show a customer: identities, CRM facts and complaint history."""
     settings = cliutil.settings()
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         customer = _find(session, who, settings.default_region)
         history, total = feedback_service.list_feedback(session, customer_id=customer.id, limit=50)
         if as_json:
@@ -119,9 +119,12 @@ def show_customer(
 
 def _find(session: Session, who: str, region: str) -> Customer:
     """A customer by id, email, @handle, phone, or a bare word tried as each in turn."""
-    if who.isdigit() and len(who) < 12:
-        return service.get_customer(session, int(who))
     tried: list[str] = []
+    if who.isdigit() and len(who) < 12:
+        try:
+            return service.get_customer(session, int(who))
+        except NotFound:
+            tried.append("id")
     for ref in _candidates(who):
         try:
             return service.find_by_identity(session, ref, default_region=region)
@@ -165,6 +168,6 @@ def export_customers(
     """Print every customer with identities, one JSON object per line."""
     if fmt != "jsonl":
         raise typer.BadParameter("only jsonl is supported", param_hint="--format")
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         for c in service.iter_customers(session):
             sys.stdout.write(json.dumps(customer_json(c), ensure_ascii=False) + "\n")

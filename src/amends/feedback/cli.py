@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -161,6 +162,13 @@ def _print_summary(total: IngestSummary, files: list[dict[str, object]]) -> None
         typer.echo("see them with: amends quarantine list", err=True)
 
 
+class QuarantineFilter(StrEnum):
+    PENDING = "pending"
+    RELEASED = "released"
+    DISCARDED = "discarded"
+    ALL = "all"
+
+
 quarantine = typer.Typer(
     no_args_is_help=True, help="Input that could not be read, kept with its reason."
 )
@@ -168,14 +176,16 @@ quarantine = typer.Typer(
 
 @quarantine.command("list")
 def quarantine_list(
-    status: Annotated[str, typer.Option(help="pending, released, discarded or all")] = "pending",
+    status: Annotated[
+        QuarantineFilter, typer.Option(help="Which items to list.")
+    ] = QuarantineFilter.PENDING,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List quarantined items, oldest first."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         rows, total = service.list_quarantine(
-            session, status=None if status == "all" else status, limit=limit
+            session, status=None if status is QuarantineFilter.ALL else status.value, limit=limit
         )
         for row in rows:
             if as_json:
@@ -195,7 +205,7 @@ def quarantine_list(
                     f"{row.id:>6}  {row.status:<9} {row.origin}: {row.location}: {row.reason}"
                 )
         if not as_json:
-            label = "" if status == "all" else f" {status}"
+            label = "" if status is QuarantineFilter.ALL else f" {status.value}"
             shown = f"showing {len(rows)} of {total}" if len(rows) < total else f"{total}"
             typer.echo(f"{shown}{label} item(s)")
 
@@ -203,7 +213,7 @@ def quarantine_list(
 @quarantine.command("show")
 def quarantine_show(item_id: int) -> None:
     """Show one quarantined item: where it came from, why, and its raw content."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         row = service.get_quarantined(session, item_id)
         typer.echo(f"id:       {row.id}")
         typer.echo(f"status:   {row.status}")
@@ -256,7 +266,7 @@ def quarantine_retry(
             if not edited.is_file():
                 raise InvalidInput(f"no such file: {edited}")
             replacement = edited.read_bytes()
-        with cliutil.session() as session:
+        with cliutil.session(write=True) as session:
             summary = flows.retry_quarantined(
                 session,
                 item_id,
@@ -275,7 +285,7 @@ def quarantine_retry(
 @quarantine.command("discard")
 def quarantine_discard(item_id: int) -> None:
     """Mark a quarantined item as not worth keeping (it stays on record as discarded)."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         row = service.discard_quarantined(session, item_id, now=cliutil.now_option(None))
         typer.echo(f"quarantined item {row.id} discarded")
 
@@ -291,7 +301,7 @@ def export_feedback(
     if fmt != "jsonl":
         raise typer.BadParameter("only jsonl is supported", param_hint="--format")
     out = sys.stdout
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         for row in service.iter_feedback(session):
             out.write(
                 json.dumps(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
@@ -64,7 +65,7 @@ class Feedback(Base):
     case: Mapped[Case | None] = relationship(back_populates="feedback")
 
 
-class QuarantineStatus:
+class QuarantineStatus(StrEnum):
     PENDING = "pending"
     RELEASED = "released"  # retried and ingested
     DISCARDED = "discarded"

@@ -7,8 +7,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, SettingsDep
@@ -105,7 +107,11 @@ async def post_feedback(
             session, [Rejected("body", exc.detail, body)], origin="api", fmt="feedback", now=now
         )
         return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=400)
-    summary = service.ingest(
+    if idempotency_key:
+        _claim(session, idempotency_key, body_hash, now=now)
+    # Storing and analysing are blocking work: run them off the event loop.
+    summary = await run_in_threadpool(
+        service.ingest,
         session,
         records,
         origin="api",
@@ -122,7 +128,7 @@ async def post_feedback(
             {"code": "invalid_input", "detail": reason, "quarantined": 1}, status_code=422
         )
     if idempotency_key:
-        _remember(session, idempotency_key, body_hash, payload, now=now)
+        _remember(session, idempotency_key, payload)
     return JSONResponse(payload, status_code=201)
 
 
@@ -171,14 +177,25 @@ def _records(body: bytes, *, now: Any) -> tuple[list[Item | Rejected], bool]:
     return records, single
 
 
-def _remember(
-    session: Session, key: str, body_hash: str, payload: dict[str, Any], *, now: Any
-) -> None:
-    session.add(
-        IdempotentRequest(
-            key=key, request_hash=body_hash, response=payload, status_code=200, created_at=now
-        )
-    )
+def _claim(session: Session, key: str, body_hash: str, *, now: Any) -> None:
+    """Take the key before doing the work, so that two concurrent retries cannot both ingest."""
+    try:
+        with session.begin_nested():
+            session.add(
+                IdempotentRequest(
+                    key=key, request_hash=body_hash, response={}, status_code=0, created_at=now
+                )
+            )
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("a request with this Idempotency-Key was just made; retry it") from exc
+
+
+def _remember(session: Session, key: str, payload: dict[str, Any]) -> None:
+    row = session.get(IdempotentRequest, key)
+    assert row is not None  # claimed in this unit of work
+    row.response = payload
+    row.status_code = 201
     session.flush()
 
 

@@ -39,7 +39,7 @@ def add(
     if starttls and use_ssl:
         # --starttls says what the user means: a plain connection upgraded to TLS.
         use_ssl = False
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         box = service.add_mailbox(
             session,
             name=name,
@@ -58,7 +58,7 @@ def add(
 @mailbox.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the mailboxes and how far each has been read."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         boxes = service.list_mailboxes(session)
         for box in boxes:
             if as_json:

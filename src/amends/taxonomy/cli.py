@@ -140,7 +140,7 @@ def learn(
                 continue
             texts.append(text)
             labels.append(label)
-        with cliutil.session() as session:
+        with cliutil.session(write=True) as session:
             result = service.learn_taxonomy(
                 session, name, texts, labels, now=cliutil.now_option(None), activate=activate
             )
@@ -166,7 +166,7 @@ def learn(
 @taxonomy.command("list")
 def list_taxonomies(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List taxonomies."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         for row in service.list_taxonomies(session):
             data = {
                 "name": row.name,
@@ -188,7 +188,7 @@ def list_taxonomies(as_json: Annotated[bool, typer.Option("--json")] = False) ->
 @taxonomy.command("show")
 def show(name: str) -> None:
     """Show a taxonomy's labels and how many examples each has."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         row = service.get_taxonomy(session, name)
         result = service._label_counts(session, row)
         typer.echo(f"{row.name}{' (active)' if row.active else ''}: {row.examples_count} examples")
@@ -199,7 +199,7 @@ def show(name: str) -> None:
 @taxonomy.command("use")
 def use(name: str) -> None:
     """Report this taxonomy's label beside the default category on new complaints."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         service.activate_taxonomy(session, name)
         typer.echo(f"taxonomy {name!r} is now active")
 
@@ -207,7 +207,7 @@ def use(name: str) -> None:
 @taxonomy.command("retrain")
 def retrain(name: str) -> None:
     """Train again on every example, agents' corrections included."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         result = service.retrain_taxonomy(session, name, now=cliutil.now_option(None))
         typer.echo(f"taxonomy {name!r} retrained on {result.examples} examples")
 
@@ -215,7 +215,7 @@ def retrain(name: str) -> None:
 @taxonomy.command("delete")
 def delete(name: str) -> None:
     """Delete a taxonomy and its examples (labels already given to feedback stay)."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         service.delete_taxonomy(session, name)
         typer.echo(f"taxonomy {name!r} deleted")
 
@@ -230,7 +230,7 @@ def classify(
     if not path.is_file():
         raise typer.BadParameter(f"no such file: {path}", param_hint="PATH")
     with cliutil.user_errors():
-        with cliutil.session() as session:
+        with cliutil.session(write=False) as session:
             model = service.model_of(service.get_taxonomy(session, taxonomy_name))
         pending: list[tuple[int, str]] = []
 
@@ -274,7 +274,7 @@ def correct(
     ] = None,
 ) -> None:
     """Correct what a complaint is about; the correction becomes a training example."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         item = service.correct_category(
             session, feedback_id, label, now=cliutil.now_option(None), taxonomy=taxonomy_name
         )

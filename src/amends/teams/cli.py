@@ -18,7 +18,7 @@ agents = typer.Typer(no_args_is_help=True, help="Agents who work cases.")
 @teams.command("add")
 def add_team(name: str) -> None:
     """Add a team."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         team = service.add_team(session, name, now=cliutil.now_option(None))
         typer.echo(f"team {team.id}: {team.name}")
 
@@ -26,7 +26,7 @@ def add_team(name: str) -> None:
 @teams.command("list")
 def list_teams() -> None:
     """List teams and their agents."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         for team in session.scalars(select(Team).order_by(Team.name)):
             names = ", ".join(a.name for a in team.agents) or "no agents"
             typer.echo(f"{team.id:>4}  {team.name}: {names}")
@@ -39,7 +39,7 @@ def add_agent(
     team: Annotated[str | None, typer.Option(help="Team name.")] = None,
 ) -> None:
     """Add an agent, optionally to a team."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
         agent = service.add_agent(session, name, email, team=team, now=cliutil.now_option(None))
         typer.echo(f"agent {agent.id}: {agent.name} <{agent.email}>")
 
@@ -47,7 +47,7 @@ def add_agent(
 @agents.command("list")
 def list_agents() -> None:
     """List agents."""
-    with cliutil.user_errors(), cliutil.session() as session:
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
         for agent in session.scalars(select(Agent).order_by(Agent.name)):
             team = agent.team.name if agent.team else "-"
             state = "" if agent.active else " (disabled)"
