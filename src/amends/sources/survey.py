@@ -274,4 +274,3 @@ def _answer(
         score_scale=scale if score is not None else None,
         meta=meta,
     )
-
