@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -102,3 +102,14 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
 def utcnow() -> datetime:
     """The current time, aware, in UTC. Edges call this; domain code receives `now`."""
     return datetime.now(UTC)
+
+
+# Bound on the number of parameters in one IN (...) list, well under every backend's limit.
+IN_CHUNK = 900
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
+    """Slices of `values` small enough for one IN (...) list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -22,19 +21,9 @@ from amends.customers.rules import (
     NormalIdentity,
     normalise,
 )
+from amends.db import chunked
 from amends.errors import InvalidInput, NotFound
 from amends.feedback.models import Feedback
-
-# Bound on the number of parameters in one IN (...) list, well under every backend's limit.
-IN_CHUNK = 900
-
-
-T = TypeVar("T")
-
-
-def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:

@@ -29,8 +29,8 @@ from amends.customers.rules import (
     new_customer_ref,
     normalise,
 )
-from amends.customers.service import chunked, customer_ids_for_keys, merge_customers
-from amends.db import Base
+from amends.customers.service import customer_ids_for_keys, merge_customers
+from amends.db import Base, chunked
 from amends.errors import NotFound
 from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
 from amends.feedback.rules import (

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from amends.customers.models import Customer
-from amends.customers.service import chunked
+from amends.db import chunked
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction, ScoreScale
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from amends.customers.service import chunked
+from amends.db import chunked
 from amends.errors import Conflict, DomainError, InvalidInput, NotFound
 from amends.feedback.service import IngestLimits, IngestSummary, ingest
 from amends.mailbox.models import Mailbox, MailboxMessage

@@ -190,7 +190,7 @@ def show(name: str) -> None:
     """Show a taxonomy's labels and how many examples each has."""
     with cliutil.user_errors(), cliutil.session(write=False) as session:
         row = service.get_taxonomy(session, name)
-        result = service._label_counts(session, row)
+        result = service.label_counts(session, row)
         typer.echo(f"{row.name}{' (active)' if row.active else ''}: {row.examples_count} examples")
         for label, n in result.items():
             typer.echo(f"  {n:>7}  {label}")

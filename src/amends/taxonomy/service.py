@@ -5,11 +5,11 @@ Services flush; callers commit. Training imports scikit-learn and takes seconds 
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -88,14 +88,14 @@ def learn_taxonomy(
     warnings = _train(session, row, now=now)
     if activate:
         activate_taxonomy(session, name)
-    return LearnResult(row, row.examples_count, _label_counts(session, row), warnings)
+    return LearnResult(row, row.examples_count, label_counts(session, row), warnings)
 
 
 def retrain_taxonomy(session: Session, name: str, *, now: datetime) -> LearnResult:
     """Train again on every stored example, corrections included."""
     row = get_taxonomy(session, name)
     warnings = _train(session, row, now=now)
-    return LearnResult(row, row.examples_count, _label_counts(session, row), warnings)
+    return LearnResult(row, row.examples_count, label_counts(session, row), warnings)
 
 
 def _train(session: Session, row: Taxonomy, *, now: datetime) -> list[str]:
@@ -118,7 +118,8 @@ def _train(session: Session, row: Taxonomy, *, now: datetime) -> list[str]:
     return warnings
 
 
-def _label_counts(session: Session, row: Taxonomy) -> dict[str, int]:
+def label_counts(session: Session, row: Taxonomy) -> dict[str, int]:
+    """How many examples each label of the taxonomy has."""
     rows = session.execute(
         select(TaxonomyExample.label, func.count())
         .where(TaxonomyExample.taxonomy_id == row.id)
@@ -153,10 +154,28 @@ def model_of(row: Taxonomy) -> TaxonomyModel:
 
 
 def active_taxonomy(session: Session) -> CompanyTaxonomy | None:
-    row = session.scalar(
-        select(Taxonomy).where(Taxonomy.active.is_(True), Taxonomy.model.is_not(None))
-    )
-    return CompanyTaxonomy(row.name, model_of(row)) if row is not None else None
+    """The active company taxonomy; its model is deserialised once per distinct model."""
+    found = session.execute(
+        select(Taxonomy.name, Taxonomy.model).where(
+            Taxonomy.active.is_(True), Taxonomy.model.is_not(None)
+        )
+    ).first()
+    if found is None or found.model is None:
+        return None
+    key = (found.name, hashlib.sha256(found.model).hexdigest())
+    if _loaded.get("key") != key:
+        from amends.analysis import TaxonomyModel
+
+        _loaded.clear()
+        _loaded.update(
+            key=key, value=CompanyTaxonomy(found.name, TaxonomyModel.from_bytes(found.model))
+        )
+    value: CompanyTaxonomy = _loaded["value"]
+    return value
+
+
+# The last active taxonomy loaded, keyed by its name and the hash of its model bytes.
+_loaded: dict[str, Any] = {}
 
 
 def classify(model: TaxonomyModel, texts: Sequence[str]) -> list[tuple[str, float]]:
@@ -216,7 +235,3 @@ def correct_category(
     row.examples_count += 1
     session.flush()
     return item
-
-
-def label_counts(labels: Sequence[str]) -> dict[str, int]:
-    return dict(sorted(Counter(labels).items()))
