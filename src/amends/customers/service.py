@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -172,24 +171,28 @@ def import_crm(
     Columns are matched by name, case-insensitively; several identity columns may hold several
     values separated by ";". A row is matched to an existing customer by any of its identities.
     """
-    from amends.sources.text import UndecodableText, decode
+    from amends.sources.base import ParseOptions, Rejected, Source
+    from amends.sources.csvfile import rows
     from amends.sources.times import BadTime, parse_time
 
     summary = CrmImportSummary()
-    try:
-        text = decode(path.read_bytes())
-    except UndecodableText as exc:
-        raise InvalidInput(f"{path}: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames:
-        raise InvalidInput(f"{path}: empty file, expected a CSV with a header row")
-    columns = {name.strip().lower(): name for name in reader.fieldnames if name}
-    id_columns = [c for c in columns if c in CRM_IDENTITY_COLUMNS]
-    if not id_columns:
-        raise InvalidInput(
-            f"{path}: no identity column; expected one of {', '.join(sorted(CRM_IDENTITY_COLUMNS))}"
-        )
-    for line_no, row in enumerate(reader, start=2):
+    columns: dict[str, str] | None = None
+    id_columns: list[str] = []
+    # The shared CSV reader: streamed, any encoding, real line numbers, bad rows reported.
+    for record in rows(Source(name=str(path), path=path), ParseOptions()):
+        if isinstance(record, Rejected):
+            summary.read += 1
+            summary.rejected.append(f"{path}:{record.location}: {record.reason}")
+            continue
+        line_no, header, row = record
+        if columns is None:
+            columns = {name.strip().lower(): name for name in header if name}
+            id_columns = [c for c in columns if c in CRM_IDENTITY_COLUMNS]
+            if not id_columns:
+                raise InvalidInput(
+                    f"{path}: no identity column; expected one of "
+                    + ", ".join(sorted(CRM_IDENTITY_COLUMNS))
+                )
         summary.read += 1
         where = f"{path}:{line_no}"
         try:
@@ -203,7 +206,8 @@ def import_crm(
             orders = _int_or_none(row.get(columns.get("order_count", ""), ""))
             value = _decimal_or_none(row.get(columns.get("lifetime_value", ""), ""))
         except (InvalidInput, BadTime, ValueError, InvalidOperation) as exc:
-            summary.rejected.append(f"{where}: {exc}")
+            detail = exc.detail if isinstance(exc, InvalidInput) else str(exc)
+            summary.rejected.append(f"{where}: {detail}")
             continue
         owners = customer_ids_for_keys(session, [i.key for i in idents])
         if owners:
@@ -224,6 +228,8 @@ def import_crm(
         if value is not None:
             customer.lifetime_value = value
         summary.merged += len(add_identities(session, customer, idents, now=now))
+    if columns is None and not summary.rejected:
+        raise InvalidInput(f"{path}: no rows to import (expected a header row and customer rows)")
     return summary
 
 
