@@ -81,6 +81,8 @@ CFPB_TO_CATEGORY = {
 SEED_REPEAT = 3  # the hand-written seeds are few: weigh them up against the weak labels
 # emotion heads: regularisation of each half, and the embedding half's shares to choose from on dev
 TFIDF_C = 1.0
+# word 1-2-grams and char_wb 2-5-grams, at most this many of each (chosen on the dev split)
+EMOTION_FEATURES = 40_000
 EMB_C = 10.0
 EMOTION_EMB_WEIGHTS = (0.0, 0.15, 0.3, 0.45)
 POLARITY_EMB_WEIGHT = 0.2
@@ -179,7 +181,7 @@ def step_emotions(data: Path) -> dict[str, object]:
     ek_dv, y_ek_dv = _goemotions(data, "ekman", "dev", 7)
     if go_tr != ek_tr or go_dv != ek_dv:
         raise SystemExit("goemotions/original and goemotions/ekman differ in their texts")
-    featurizer = training.fit_featurizer(go_tr, min_df=2, max_features=50_000)
+    featurizer = training.fit_featurizer(go_tr, char=True, min_df=2, max_features=EMOTION_FEATURES)
     emb = _resources.embedding()
     t_tr = training.to_csr(featurizer.transform(go_tr), featurizer.n_features)
     t_dv = training.to_csr(featurizer.transform(go_dv), featurizer.n_features)
@@ -231,7 +233,32 @@ def step_emotions(data: Path) -> dict[str, object]:
         sys.stderr.write(
             f"  {name}: dev F1 {best[0]:.3f}, weight {best[1]}, threshold {best[2]:.2f}\n"
         )
-    fit_head(polar_tr, y_go_tr[polar_tr][:, pos].any(1).astype(int))
+    # polarity: over word and char n-grams or over words alone (the first block), whichever is
+    # the more accurate on the dev split's polar texts (sentiment leans on it, out of domain too)
+    y_pol_tr = y_go_tr[polar_tr][:, pos].any(1).astype(int).tolist()
+    y_pol_dv = y_go_dv[polar_dv][:, pos].any(1)
+    ec, eb = training.fit_binary(e_tr[polar_tr], y_pol_tr, c=EMB_C)
+    ec = training.round_f16(ec)
+    p_e = 1 / (1 + np.exp(-(e_dv[polar_dv] @ ec + eb)))
+    w = POLARITY_EMB_WEIGHT
+    pol_best: tuple[float, np.ndarray, float, str] | None = None
+    for block, cols in (
+        ("words+chars", featurizer.n_features),
+        ("words", len(featurizer.word_vocab)),
+    ):
+        tc, tb = training.fit_binary(t_tr[polar_tr][:, :cols], y_pol_tr, c=TFIDF_C)
+        coef = np.zeros(featurizer.n_features, dtype=np.float32)
+        coef[:cols] = training.round_f16(tc)
+        p_t = 1 / (1 + np.exp(-(t_dv[polar_dv] @ coef + tb)))
+        acc = float(np.mean((((1 - w) * p_t + w * p_e) >= 0.5) == y_pol_dv))
+        sys.stderr.write(f"  polarity over {block}: dev accuracy {acc:.4f}\n")
+        if pol_best is None or acc > pol_best[0]:
+            pol_best = (acc, coef, tb, block)
+    assert pol_best is not None
+    t_coefs.append(pol_best[1])
+    t_bias.append(pol_best[2])
+    e_coefs.append(ec)
+    e_bias.append(eb)
     weights.append(POLARITY_EMB_WEIGHT)
     thresholds.append(0.5)
     heads.append(f"polarity:{POLARITY}")
@@ -246,11 +273,11 @@ def step_emotions(data: Path) -> dict[str, object]:
         thresholds=np.asarray(thresholds, dtype=np.float32),
     )
     (MODELS / "emotions.npz").write_bytes(model.to_bytes())
-    y_pol_dv = y_go_dv[polar_dv][:, pos].any(1)
     p_pol = model.probabilities([go_dv[i] for i in polar_dv])[:, -1]
     return {
         "heads": len(heads),
         "features": featurizer.n_features,
+        "polarity_features": pol_best[3],
         "polarity_dev_accuracy": round(float(np.mean((p_pol >= 0.5) == y_pol_dv)), 4),
     }
 

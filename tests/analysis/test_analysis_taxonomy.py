@@ -124,3 +124,57 @@ def test_featurizer_matches_scikit_learn() -> None:
     expected = hstack([word.transform(queries), char.transform(queries)]).toarray()
     ours = to_csr(featurizer.transform(queries), featurizer.n_features).toarray()
     np.testing.assert_allclose(ours, expected, atol=1e-6)
+
+
+def test_featurizer_cache_gives_the_same_rows_on_repeat() -> None:
+    texts = ["I was charged twice!", "Parcel  late, again.", "charged charged late"]
+    featurizer = fit_featurizer(texts, char=True)
+    first = to_csr(featurizer.transform(texts), featurizer.n_features).toarray()
+    again = to_csr(featurizer.transform(texts[::-1]), featurizer.n_features).toarray()
+    np.testing.assert_array_equal(first, again[::-1])
+
+
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [
+        ("card_arrival", "card arrival"),
+        ("Refund_not_showing_up", "refund not showing up"),
+        ("reverted_card_payment?", "reverted card payment"),
+        ("getSpareCard", "get spare card"),
+        ("x", ""),
+        ("42", ""),
+    ],
+)
+def test_label_names_as_text(label: str, text: str) -> None:
+    from amends.analysis.taxonomy import _label_text
+
+    assert _label_text(label) == text
+
+
+def test_label_names_count_as_examples_but_not_in_examples() -> None:
+    texts = ["my parcel is late", "I was charged twice"]
+    labels = ["late_delivery", "double_charge"]
+    with_names = train_taxonomy(texts, labels)
+    assert with_names.examples == 2
+    [(label, _)] = with_names.predict(["double charge"])
+    assert label == "double_charge"
+    # names shared by several labels carry nothing, and are left out
+    coded = train_taxonomy(texts, ["CAT-01", "CAT-02"], label_names=True)
+    assert (
+        coded.featurizer.word_vocab.keys()
+        == train_taxonomy(
+            texts, ["CAT-01", "CAT-02"], label_names=False
+        ).featurizer.word_vocab.keys()
+    )
+
+
+def test_featurizer_reuses_a_batch_only_when_equal() -> None:
+    texts = ["I was charged twice!", "Parcel  late, again."]
+    featurizer = fit_featurizer(texts, char=True)
+    batch = list(texts)
+    first = to_csr(featurizer.transform(batch), featurizer.n_features).toarray()
+    batch[0] = "parcel parcel"
+    changed = to_csr(featurizer.transform(batch), featurizer.n_features).toarray()
+    fresh = to_csr(featurizer.transform(["parcel parcel", texts[1]]), featurizer.n_features)
+    np.testing.assert_array_equal(changed, fresh.toarray())
+    assert not np.array_equal(first, changed)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _WHITE = re.compile(r"\s\s+")
@@ -33,14 +35,15 @@ class SparseRows:
 
     def dot(self, weights: F32) -> F32:
         """Return the dense product of these rows with `weights` (n_features x k)."""
-        out = np.zeros((self.n_rows, weights.shape[1]), dtype=np.float32)
         if self.indices.size == 0:
-            return out
-        contrib = weights[self.indices] * self.data[:, None]
-        starts = self.indptr[:-1]
-        nonempty = self.indptr[1:] > starts
-        summed = np.add.reduceat(contrib, starts[nonempty], axis=0)
-        out[nonempty] = summed
+            return np.zeros((self.n_rows, weights.shape[1]), dtype=np.float32)
+        # scipy's sparse product (scipy.sparse imports in a fraction of scikit-learn's time)
+        from scipy.sparse import csr_matrix
+
+        rows = csr_matrix(
+            (self.data, self.indices, self.indptr), shape=(self.n_rows, weights.shape[0])
+        )
+        out: F32 = np.asarray(rows @ weights, dtype=np.float32)
         return out
 
 
@@ -69,32 +72,77 @@ def _char_wb_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
     return grams
 
 
+def _char_wb_ids(
+    text: str, vocab: dict[str, int], n_min: int, n_max: int, cache: dict[str, list[int]]
+) -> list[int]:
+    """Vocabulary ids of the char_wb n-grams of `text`, each word's ids computed once."""
+    ids: list[int] = []
+    for word in text.split():
+        known = cache.get(word)
+        if known is None:
+            known = [
+                j
+                for j in (vocab.get(g) for g in _char_wb_ngrams(word, n_min, n_max))
+                if j is not None
+            ]
+            if len(cache) >= _WORD_CACHE:
+                cache.clear()
+            cache[word] = known
+        ids.extend(known)
+    return ids
+
+
+_WORD_CACHE = 200_000
+
+
 def _tfidf_rows(
     docs: Sequence[list[str]], vocab: dict[str, int], idf: F32, offset: int
-) -> tuple[list[int], list[int], F32]:
+) -> tuple[I64, I64, F32]:
     """Per-doc l2-normalised sublinear TF-IDF: (row lengths, column ids, values)."""
-    lengths: list[int] = []
-    indices: list[int] = []
-    counts: list[int] = []
-    for grams in docs:
-        row: dict[int, int] = {}
-        for gram in grams:
-            j = vocab.get(gram)
-            if j is not None:
-                row[j] = row.get(j, 0) + 1
-        indices.extend(row.keys())
-        counts.extend(row.values())
-        lengths.append(len(row))
-    idx = np.asarray(indices, dtype=np.int64)
-    data = (np.log(np.asarray(counts, dtype=np.float32)) + 1.0) * idf[idx]
+    id_docs = [[j for j in map(vocab.get, grams) if j is not None] for grams in docs]
+    return _tfidf_id_rows(id_docs, idf, offset)
+
+
+def _tfidf_id_rows(docs: Sequence[list[int]], idf: F32, offset: int) -> tuple[I64, I64, F32]:
+    """`_tfidf_rows` of documents already mapped to vocabulary ids (counted in numpy)."""
+    n_docs = len(docs)
+    lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n_docs)
+    flat = np.fromiter(chain.from_iterable(docs), dtype=np.int64, count=int(lens.sum()))
+    width = int(idf.shape[0])
+    keys, counts = np.unique(np.repeat(np.arange(n_docs), lens) * width + flat, return_counts=True)
+    doc = keys // width
+    idx = keys - doc * width
+    row_lens = np.bincount(doc, minlength=n_docs).astype(np.int64)
+    data = (np.log(counts.astype(np.float32)) + 1.0) * idf[idx]
     if data.size:
-        lens = np.asarray(lengths, dtype=np.int64)
-        ptr = np.concatenate(([0], np.cumsum(lens)))
-        nonempty = lens > 0
-        norms = np.zeros(len(lengths), dtype=np.float32)
+        ptr = np.concatenate(([0], np.cumsum(row_lens)))
+        nonempty = row_lens > 0
+        norms = np.zeros(n_docs, dtype=np.float32)
         norms[nonempty] = np.sqrt(np.add.reduceat(data * data, ptr[:-1][nonempty]))
-        data = data / np.repeat(norms, lens)
-    return lengths, [i + offset for i in indices], data.astype(np.float32)
+        data = data / np.repeat(norms, row_lens)
+    return row_lens, idx + offset, data.astype(np.float32)
+
+
+# the last batch's lowered texts and word n-grams: the emotion and category models read the same
+# batch one after the other (reused only for a batch equal in content, so never stale)
+_last_batch: list[Any] = [(), (0, 0), [], []]
+
+
+def _lowered_and_grams(
+    texts: Sequence[str], max_chars: int, word_n: int
+) -> tuple[list[str], list[list[str]]]:
+    key = (max_chars, word_n)
+    batch = tuple(texts)
+    if _last_batch[1] == key and _last_batch[0] == batch:
+        return _last_batch[2], _last_batch[3]
+    lowered = [t[:max_chars].lower() for t in batch]
+    grams = [_word_ngrams(t, word_n) for t in lowered]
+    if sum(map(len, lowered)) <= _LAST_BATCH_CHARS:
+        _last_batch[:] = [batch, key, lowered, grams]
+    return lowered, grams
+
+
+_LAST_BATCH_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -112,6 +160,10 @@ class TfidfFeaturizer:
     char_min: int = 2
     char_max: int = 5
     max_chars: int = 5000
+    # char_wb ids per word seen (a cache: transform is pure, so sharing it changes nothing)
+    _word_ids: dict[str, list[int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def n_features(self) -> int:
@@ -120,17 +172,15 @@ class TfidfFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
         """Return TF-IDF rows for `texts`."""
-        lowered = [t[: self.max_chars].lower() for t in texts]
-        w_len, w_idx, w_val = _tfidf_rows(
-            [_word_ngrams(t, self.word_n) for t in lowered], self.word_vocab, self.word_idf, 0
-        )
+        lowered, grams = _lowered_and_grams(texts, self.max_chars, self.word_n)
+        w_len, w_idx, w_val = _tfidf_rows(grams, self.word_vocab, self.word_idf, 0)
         if self.char_vocab is None or self.char_idf is None:
             lens = np.asarray(w_len, dtype=np.int64)
             ptr = np.concatenate(([0], np.cumsum(lens)))
             return SparseRows(ptr, np.asarray(w_idx, dtype=np.int64), w_val, len(texts))
-        c_len, c_idx, c_val = _tfidf_rows(
-            [_char_wb_ngrams(t, self.char_min, self.char_max) for t in lowered],
-            self.char_vocab,
+        vocab, cache = self.char_vocab, self._word_ids
+        c_len, c_idx, c_val = _tfidf_id_rows(
+            [_char_wb_ids(t, vocab, self.char_min, self.char_max, cache) for t in lowered],
             self.char_idf,
             int(self.word_idf.shape[0]),
         )

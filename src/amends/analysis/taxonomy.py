@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -130,15 +131,26 @@ def train_taxonomy(
     emb_weight: float = 0.5,
     c: float = 30.0,
     balanced: bool = False,
+    label_names: bool = True,
 ) -> TaxonomyModel:
     """Learn a taxonomy from labelled examples (imports scikit-learn; takes seconds to a minute).
 
-    `balanced` weighs every label equally however many examples it has.
+    `balanced` weighs every label equally however many examples it has. `label_names` adds each
+    label's own name ("card_arrival" -> "card arrival") as one more example of it, where the
+    name has words: a small help when a label has few examples, none when it has many.
     """
     from amends.analysis import training
 
     check_examples(texts, labels)
     classes = sorted(set(labels))
+    examples = len(texts)
+    if label_names:
+        names = {label: _label_text(label) for label in classes}
+        shared = Counter(names.values())
+        # a name that several labels share ("CAT-01", "CAT-02" -> "cat") tells them nothing
+        named = [(n, label) for label, n in names.items() if n and shared[n] == 1]
+        texts = [*texts, *(name for name, _ in named)]
+        labels = [*labels, *(label for _, label in named)]
     big = len(texts) > 2000
     featurizer = training.fit_featurizer(
         texts, char=char_ngrams, min_df=2 if big else 1, max_features=150_000
@@ -155,5 +167,14 @@ def train_taxonomy(
         emb_coef=training.round_f16(e_coef),
         emb_bias=e_bias,
         emb_weight=emb_weight,
-        examples=len(texts),
+        examples=examples,
     )
+
+
+_LABEL_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+def _label_text(label: str) -> str:
+    """A label's name as text ("Refund_not_showing_up" -> "refund not showing up"), or ""."""
+    words = _LABEL_WORDS.findall(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", label))
+    return " ".join(words).lower()
