@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from typer.testing import CliRunner
+from tests.helpers import counts, exported, ingest
 
 from amends import sources
-from amends.cli import app
 from amends.errors import UsageError
 from amends.feedback.rules import ScoreScale
 from amends.sources.base import Item, ParseOptions, Rejected, Source
 from amends.sources.survey import SCALE_SAMPLE_ROWS, parse_survey
-
-runner = CliRunner()
-COUNTS = ("read", "new", "duplicates", "quarantined")
-
-
-def ingest(path: Path, *args: str, code: int = 0) -> dict[str, Any]:
-    result = runner.invoke(app, ["ingest", str(path), "--json", *args])
-    assert result.exit_code == code, result.output
-    summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return summary
-
-
-def counts(summary: dict[str, Any]) -> tuple[int, ...]:
-    return tuple(summary[k] for k in COUNTS)
-
-
-def exported() -> list[dict[str, Any]]:
-    result = runner.invoke(app, ["export", "feedback", "--format", "jsonl"])
-    assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
 def parsed(path: Path, **options: Any) -> list[Item | Rejected]:

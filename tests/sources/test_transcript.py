@@ -10,33 +10,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from typer.testing import CliRunner
+from tests.helpers import counts, exported, ingest
 
 from amends import sources
-from amends.cli import app
 from amends.feedback.rules import Channel, Direction
 from amends.sources.base import Item, ParseOptions, Rejected, Source
 from amends.sources.transcript import parse_transcript
-
-runner = CliRunner()
-COUNTS = ("read", "new", "duplicates", "quarantined")
-
-
-def ingest(path: Path, *args: str, code: int = 0) -> dict[str, Any]:
-    result = runner.invoke(app, ["ingest", str(path), "--json", *args])
-    assert result.exit_code == code, result.output
-    summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return summary
-
-
-def counts(summary: dict[str, Any]) -> tuple[int, ...]:
-    return tuple(summary[k] for k in COUNTS)
-
-
-def exported() -> list[dict[str, Any]]:
-    result = runner.invoke(app, ["export", "feedback", "--format", "jsonl"])
-    assert result.exit_code == 0, result.output
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
 def parsed(path: Path, **options: Any) -> list[Item | Rejected]:
