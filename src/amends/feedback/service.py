@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -471,12 +471,14 @@ def _store(
     for p in fresh:
         if p.case_id is not None:
             latest[p.case_id] = max(latest.get(p.case_id, p.item.received_at), p.item.received_at)
-    for case_id, moment in sorted(latest.items()):
+    if latest:
+        # One executemany for every touched case, each to its own latest moment.
+        cases = _table(Case)
         session.execute(
-            update(Case)
-            .where(Case.id == case_id, Case.updated_at < moment)
-            .values(updated_at=moment)
-            .execution_options(synchronize_session=False)
+            update(cases)
+            .where(cases.c.id == bindparam("case_id"), cases.c.updated_at < bindparam("moment"))
+            .values(updated_at=bindparam("moment")),
+            [{"case_id": cid, "moment": moment} for cid, moment in sorted(latest.items())],
         )
 
 
