@@ -27,6 +27,8 @@ from amends.analysis.rules import (
         ("My lawyer will be in touch", Factor.LEGAL),
         ("I will take you to court", Factor.LEGAL),
         ("The charger caught fire on my desk", Factor.SAFETY),
+        ("It got very hot and I'm worried it's a fire risk", Factor.SAFETY),
+        ("the battery keeps overheating", Factor.SAFETY),
         ("My son had an allergic reaction to the cake", Factor.SAFETY),
         ("We got food poisoning from your restaurant", Factor.SAFETY),
         ("This is the third time this has happened", Factor.REPEATED),

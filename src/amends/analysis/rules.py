@@ -86,6 +86,9 @@ FACTOR_PATTERNS: dict[Factor, re.Pattern[str]] = {
         r"(?:unsafe|dangerous|hazard(?:ous)?|safety (?:issue|risk|hazard))",
         r"gas leak",
         r"carbon monoxide",
+        r"fire (?:risk|hazard)",
+        r"overheat\w*",
+        r"(?:got|gets|getting|became|becomes|runs) (?:very |really |extremely )?(?:hot|scorching)",
     ),
     Factor.LEGAL: _rx(
         r"(?:my |a |an |contact(?:ing)? (?:my |a )?|speak(?:ing)? to (?:my |a )?)"
