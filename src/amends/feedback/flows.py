@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +42,7 @@ def ingest_source(
     analyse: bool = True,
 ) -> FileResult:
     """Detect (unless named) the format of one source and ingest it. The caller commits."""
+    options = replace(options, now=now)
     try:
         name = fmt or sources.detect(source)
         records = sources.parse(source, name, options)
@@ -130,7 +131,7 @@ def retry_quarantined(
             "or pass a corrected copy with --edited"
         )
     name = fmt or (row.format if row.format in sources.FORMATS else None)
-    opts = ParseOptions.from_stored(row.options or {})
+    opts = replace(ParseOptions.from_stored(row.options or {}), now=now)
     if options is not None:
         opts = opts.override(options)
     source = Source(name=f"{row.origin} ({row.location})", data=raw)

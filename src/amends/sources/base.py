@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -73,6 +73,12 @@ class ParseOptions:
     encoding: str | None = None
     # The company's own handles or addresses: their turns are outgoing replies.
     brand_handles: frozenset[str] = frozenset()
+    # The moment of reading, given by the caller: the time of items that carry none.
+    now: datetime | None = None
+
+    def reading_time(self) -> datetime:
+        """When the input is read: the caller's `now`, else the clock (for direct calls)."""
+        return self.now or datetime.now(UTC)
 
     def to_stored(self) -> dict[str, Any]:
         """The options as JSON, kept with a quarantined piece so a retry reads it the same way."""
@@ -89,8 +95,9 @@ class ParseOptions:
     def from_stored(cls, stored: Mapping[str, Any]) -> ParseOptions:
         channel = stored.get("channel")
         brands = stored.get("brand_handles") or ()
+        texts: dict[str, Any] = {n: str(stored[n]) for n in _STORED_TEXT if stored.get(n)}
         return cls(
-            **{name: str(stored[name]) for name in _STORED_TEXT if stored.get(name)},
+            **texts,
             channel=Channel(channel) if channel in set(Channel) else None,
             brand_handles=frozenset(str(b) for b in brands),
         )
@@ -102,6 +109,7 @@ class ParseOptions:
             **values,
             channel=other.channel or self.channel,
             brand_handles=other.brand_handles or self.brand_handles,
+            now=other.now or self.now,
         )
 
 

@@ -12,7 +12,6 @@ import io
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import IO
 
 from amends.customers.rules import IdentityKind, IdentityRef
@@ -201,7 +200,7 @@ def _has_bad_bytes(values: list[str]) -> bool:
 def parse_csv(source: Source, options: ParseOptions) -> Iterator[Item | Rejected]:
     channel = options.channel or Channel.OTHER
     columns: dict[str, str | None] | None = None
-    now = datetime.now(UTC)
+    now = options.reading_time()
     for record in rows(source, options):
         if isinstance(record, Rejected):
             yield _with_options(record, options)

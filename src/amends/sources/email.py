@@ -309,7 +309,7 @@ def _to_item(
     meta: dict[str, Any] = {}
     received_at = _received_at(msg, envelope_time)
     if received_at is None:
-        received_at = datetime.now(UTC)
+        received_at = options.reading_time()
         meta["time_assumed"] = True
 
     from_name, from_addr = _first_address(msg, "From")

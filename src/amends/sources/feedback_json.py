@@ -72,7 +72,7 @@ def sniff(head: bytes, name: str) -> dict[str, int]:
 
 
 def parse_feedback(source: Source, options: ParseOptions) -> Iterator[Item | Rejected]:
-    now = datetime.now(UTC)
+    now = options.reading_time()
     for record in iter_json_records(source, list_keys=("items", "feedback")):
         if isinstance(record, Rejected):
             yield record

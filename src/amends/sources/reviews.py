@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from amends.customers.rules import IdentityKind, IdentityRef
@@ -326,7 +326,7 @@ def _own_id(source_id: str) -> str:
 
 
 def _json_reviews(source: Source, options: ParseOptions) -> Iterator[Item | Rejected]:
-    now = datetime.now(UTC)
+    now = options.reading_time()
     for record in iter_json_records(source, list_keys=("reviews", "data", "items", "results")):
         if isinstance(record, Rejected):
             yield record
@@ -359,7 +359,7 @@ def _dump(obj: object) -> bytes:
 
 
 def _csv_reviews(source: Source, options: ParseOptions) -> Iterator[Item | Rejected]:
-    now = datetime.now(UTC)
+    now = options.reading_time()
     columns: dict[str, str | None] | None = None
     for record in rows(source, options):
         if isinstance(record, Rejected):

@@ -15,7 +15,7 @@ until the scale is known, so a file of any size is streamed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from amends.customers.rules import IdentityKind, IdentityRef
@@ -145,7 +145,7 @@ def parse_survey(source: Source, options: ParseOptions) -> Iterator[Item | Rejec
     columns: dict[str, str | None] | None = None
     scale: ScoreScale | None = None
     held: list[tuple[int, list[str], dict[str, str]]] = []
-    now = datetime.now(UTC)
+    now = options.reading_time()
     for record in rows(source, options):
         if isinstance(record, Rejected):
             yield Rejected(record.location, record.reason, record.raw, options.to_stored())

@@ -194,7 +194,7 @@ def parse_transcript(source: Source, options: ParseOptions) -> Iterator[Item | R
     if looks_binary(head):
         yield Rejected("file", "binary data, not a transcript", source.head(KEEP_BYTES))
         return
-    fallback = _file_time(source)
+    fallback = _file_time(source, options)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         for conversation in _json_conversations(source):
             if isinstance(conversation, Rejected):
@@ -225,14 +225,14 @@ def parse_transcript(source: Source, options: ParseOptions) -> Iterator[Item | R
     yield from _items(conversation, options, fallback)
 
 
-def _file_time(source: Source) -> datetime:
+def _file_time(source: Source, options: ParseOptions) -> datetime:
     """When a transcript with no date of its own happened: its file's time, else now."""
     if source.path is not None:
         try:
             return datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
         except OSError:
             pass
-    return datetime.now(UTC)
+    return options.reading_time()
 
 
 # ---- plain text ------------------------------------------------------------------------------
