@@ -12,7 +12,7 @@ import typer
 from amends import cliutil
 from amends.cases.cli import cases
 from amends.customers.cli import customers, export_customers
-from amends.db import make_engine, session_scope
+from amends.db import session_scope
 from amends.feedback.cli import export, ingest, quarantine
 from amends.taxonomy.cli import analyze, classify, correct, taxonomy
 from amends.teams.cli import agents, teams
@@ -53,12 +53,8 @@ _register_optional()
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    from amends.migrate import upgrade
-
-    settings = cliutil.settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    with cliutil.database() as engine:
+        typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
@@ -73,16 +69,16 @@ def demo(
     """Set up the database, load generated demo feedback, and serve the desk."""
     from amends.demo import BRAND_ADDRESS, BRAND_HANDLE, write_demo_files
     from amends.feedback import flows
-    from amends.feedback.service import IngestLimits, IngestSummary
-    from amends.migrate import upgrade
+    from amends.feedback.service import IngestSummary
     from amends.sources.base import ParseOptions, Source
 
-    settings = cliutil.settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
     options = ParseOptions(brand_handles=frozenset({BRAND_HANDLE.lower(), BRAND_ADDRESS}))
     s = IngestSummary()
-    with tempfile.TemporaryDirectory() as tmp, cliutil.user_errors():
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        cliutil.user_errors(),
+        cliutil.database() as engine,
+    ):
         paths = flows.expand_paths(write_demo_files(Path(tmp), count=count))
         for path in paths:
             with session_scope(engine) as session:
@@ -91,11 +87,10 @@ def demo(
                     Source(name=f"demo/{path.name}", path=path),
                     fmt=None,
                     options=options,
-                    now=cliutil.now_option(None),
-                    limits=IngestLimits(settings.max_text_chars, settings.default_region),
+                    now=cliutil.now(),
+                    limits=cliutil.limits(),
                 )
             s.add(result.summary)
-    engine.dispose()
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
         f"{s.cases_opened} cases opened"
@@ -113,13 +108,11 @@ def serve(
     import uvicorn
 
     from amends.api.app import create_app
-    from amends.migrate import upgrade
 
-    settings = cliutil.settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    typer.echo(f"amends on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    with cliutil.database() as engine:
+        typer.echo(f"amends on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+        app_ = create_app(cliutil.settings(), engine=engine)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

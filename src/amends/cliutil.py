@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from amends.config import Settings, get_settings
 from amends.db import make_engine, session_scope, utcnow
 from amends.errors import DomainError, UsageError
-from amends.sources.times import BadTime, parse_time
+from amends.feedback.service import IngestLimits
 
 # Exit codes, documented in README: 0 done, 1 error, 2 usage error, 3 done but some input
 # was quarantined.
@@ -64,14 +64,15 @@ def _one_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
-def now_option(value: str | None) -> datetime:
-    """`--now T` replays a moment; without it, the real clock."""
-    if value is None:
-        return utcnow()
-    try:
-        return parse_time(value, field="--now")
-    except BadTime as exc:
-        raise typer.BadParameter(str(exc)) from exc
+def now() -> datetime:
+    """The moment a command acts: the real clock, read once at the edge."""
+    return utcnow()
+
+
+def limits() -> IngestLimits:
+    """The configured limits on what one ingested item may be."""
+    config = settings()
+    return IngestLimits(config.max_text_chars, config.default_region)
 
 
 @contextmanager

@@ -8,9 +8,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -113,3 +123,20 @@ def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
     """Slices of `values` small enough for one IN (...) list."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+V = TypeVar("V")
+
+
+def lookup(
+    session: Session,
+    key: InstrumentedAttribute[str],
+    value: InstrumentedAttribute[V],
+    keys: Iterable[str],
+) -> dict[str, V]:
+    """`value` for each of `keys` found in `key`'s column, a chunk of keys per query."""
+    found: dict[str, V] = {}
+    for part in chunked(sorted(set(keys))):
+        rows = session.execute(select(key, value).where(key.in_(part))).all()
+        found.update(dict(rows))
+    return found

@@ -33,7 +33,7 @@ def import_crm(
             raise InvalidInput(f"no such file: {path}")
         with cliutil.session(write=True) as session:
             summary = service.import_crm(
-                session, path, now=cliutil.now_option(None), default_region=settings.default_region
+                session, path, now=cliutil.now(), default_region=settings.default_region
             )
     data = {
         "read": summary.read,

@@ -20,7 +20,7 @@ from amends.customers.rules import (
     NormalIdentity,
     normalise,
 )
-from amends.db import chunked
+from amends.db import lookup
 from amends.errors import InvalidInput, NotFound
 from amends.feedback.models import Feedback
 
@@ -45,14 +45,7 @@ def find_by_identity(session: Session, ref: IdentityRef, *, default_region: str)
 
 def customer_ids_for_keys(session: Session, keys: Iterable[str]) -> dict[str, int]:
     """Map identity keys already on the desk to their customer."""
-    found: dict[str, int] = {}
-    ordered = sorted(set(keys))
-    for part in chunked(ordered):
-        rows = session.execute(
-            select(Identity.key, Identity.customer_id).where(Identity.key.in_(part))
-        )
-        found.update(dict(rows.all()))
-    return found
+    return lookup(session, Identity.key, Identity.customer_id, keys)
 
 
 def merge_customers(session: Session, *, keep: int, absorb: int) -> None:

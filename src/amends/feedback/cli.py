@@ -18,7 +18,7 @@ from amends.db import session_scope
 from amends.errors import InvalidInput
 from amends.feedback import flows, service
 from amends.feedback.rules import Channel
-from amends.feedback.service import IngestLimits, IngestSummary, printable
+from amends.feedback.service import IngestSummary, printable
 from amends.sources.base import ParseOptions, Source
 
 
@@ -62,7 +62,6 @@ def ingest(
     """
     if fmt is not None and fmt not in sources.FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r}; known: {', '.join(sources.FORMATS)}")
-    settings = cliutil.settings()
     options = ParseOptions(
         text_column=text_column,
         time_column=time_column,
@@ -73,7 +72,7 @@ def ingest(
         encoding=encoding,
         brand_handles=frozenset(b.lower().lstrip("@") for b in brand or ()),
     )
-    limits = IngestLimits(settings.max_text_chars, settings.default_region)
+    limits = cliutil.limits()
     total = IngestSummary()
     files: list[dict[str, object]] = []
     console = Console(stderr=True)
@@ -99,7 +98,7 @@ def ingest(
                     counted[0] += part.read
                     progress.update(task, advance=part.read, count=counted[0])
 
-                now = cliutil.now_option(None)
+                now = cliutil.now()
                 with session_scope(engine) as session:
                     result = flows.ingest_source(
                         session,
@@ -249,8 +248,7 @@ def quarantine_retry(
 
     It is read with the options of its first import; each option given here replaces one.
     """
-    settings = cliutil.settings()
-    limits = IngestLimits(settings.max_text_chars, settings.default_region)
+    limits = cliutil.limits()
     options = ParseOptions(
         text_column=text_column,
         time_column=time_column,
@@ -270,7 +268,7 @@ def quarantine_retry(
             summary = flows.retry_quarantined(
                 session,
                 item_id,
-                now=cliutil.now_option(None),
+                now=cliutil.now(),
                 limits=limits,
                 fmt=fmt,
                 replacement=replacement,
@@ -286,7 +284,7 @@ def quarantine_retry(
 def quarantine_discard(item_id: int) -> None:
     """Mark a quarantined item as not worth keeping (it stays on record as discarded)."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
-        row = service.discard_quarantined(session, item_id, now=cliutil.now_option(None))
+        row = service.discard_quarantined(session, item_id, now=cliutil.now())
         typer.echo(f"quarantined item {row.id} discarded")
 
 

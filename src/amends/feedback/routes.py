@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,10 +24,10 @@ from amends.errors import (
 from amends.feedback import service
 from amends.feedback.models import IdempotentRequest
 from amends.feedback.rules import Channel, Direction
-from amends.feedback.schemas import FeedbackIn, FeedbackRead, IngestResult, QuarantineRead
+from amends.feedback.schemas import FeedbackRead, IngestResult, QuarantineRead
 from amends.feedback.service import IngestLimits
 from amends.sources.base import Item, Rejected
-from amends.sources.feedback_json import describe, to_item
+from amends.sources.feedback_json import read_object
 
 router = APIRouter(tags=["feedback"])
 
@@ -166,14 +165,16 @@ def _records(body: bytes, *, now: Any) -> tuple[list[Item | Rejected], bool]:
         raise InvalidInput('expected a feedback object, a list, or {"items": [...]}')
     if not objects:
         raise InvalidInput("empty batch: no items to ingest")
-    records: list[Item | Rejected] = []
-    for index, obj in enumerate(objects):
-        where = "body" if single else f"items[{index}]"
-        try:
-            records.append(to_item(FeedbackIn.model_validate(obj), now=now))
-        except ValidationError as exc:
-            raw = json.dumps(obj, ensure_ascii=False, default=str).encode()
-            records.append(Rejected(where, describe(exc), raw))
+    records = [
+        read_object(
+            obj,
+            where="body" if single else f"items[{index}]",
+            raw=json.dumps(obj, ensure_ascii=False, default=str).encode(),
+            now=now,
+            mark_assumed=False,  # over the API, the time of receipt is the real time
+        )
+        for index, obj in enumerate(objects)
+    ]
     return records, single
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus
@@ -30,7 +30,7 @@ from amends.customers.rules import (
     normalise,
 )
 from amends.customers.service import customer_ids_for_keys, merge_customers
-from amends.db import Base, chunked
+from amends.db import Base, chunked, lookup
 from amends.errors import NotFound
 from amends.feedback.models import Feedback, QuarantinedItem, QuarantineStatus
 from amends.feedback.rules import (
@@ -361,7 +361,7 @@ def _store(
     # 1. Duplicates: already on the desk with the same text, or earlier in this batch. An id
     # already taken by a different text (two exports both numbering rows 1, 2, 3...) is not a
     # duplicate: that item is kept under the id plus a hash of its text.
-    stored = _stored_texts(session, [p.key for p in pending])
+    stored = lookup(session, Feedback.source_key, Feedback.text, [p.key for p in pending])
     first_text: dict[str, str] = {}
     clashing: list[_Pending] = []
     for p in pending:
@@ -373,7 +373,9 @@ def _store(
         p.source_id = f"{p.source_id}#{hashlib.sha256(p.text.encode()).hexdigest()[:10]}"
         p.key = source_key(p.item.channel, p.source_id)
     if clashing:
-        stored.update(_stored_texts(session, [p.key for p in clashing]))
+        stored.update(
+            lookup(session, Feedback.source_key, Feedback.text, [p.key for p in clashing])
+        )
     seen: set[str] = set()
     fresh: list[_Pending] = []
     for p in pending:
@@ -464,7 +466,7 @@ def _store(
     session.execute(insert(_table(Feedback)), rows)
     if keep_ids:
         keys = [p.key for p in fresh]
-        by_key = _ids_by(session, Feedback.source_key, Feedback.id, keys)
+        by_key = lookup(session, Feedback.source_key, Feedback.id, keys)
         summary.feedback_ids.extend(by_key[key] for key in keys)
     summary.new += len(rows)
     latest: dict[int, datetime] = {}
@@ -519,7 +521,7 @@ def _resolve_customers(
         # Plain multi-row INSERTs, then ids read back by the unique ref: RETURNING in input
         # order costs one statement per row on SQLite.
         session.execute(insert(_table(Customer)), new_rows)
-        by_ref = _ids_by(session, Customer.ref, Customer.id, [r["ref"] for r in new_rows])
+        by_ref = lookup(session, Customer.ref, Customer.id, [r["ref"] for r in new_rows])
         summary.customers_created += len(new_rows)
         for (slot_root, anonymous), row in zip(new_slots, new_rows, strict=True):
             cid = by_ref[row["ref"]]
@@ -570,18 +572,6 @@ def _customer_row(p: _Pending, now: datetime) -> dict[str, Any]:
     return {"ref": new_customer_ref(), "name": name[:200] if name else None, "created_at": now}
 
 
-def _ids_by(
-    session: Session,
-    key_col: InstrumentedAttribute[str],
-    id_col: InstrumentedAttribute[int],
-    keys: list[str],
-) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for part in chunked(keys):
-        found.update(dict(session.execute(select(key_col, id_col).where(key_col.in_(part))).all()))
-    return found
-
-
 def _lock_customers(session: Session, customer_ids: set[int]) -> None:
     """On PostgreSQL, hold the batch's customers (in id order) until commit, so that two
     concurrent imports cannot both open a case for one customer. SQLite writers are serialised
@@ -602,16 +592,6 @@ def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
             select(Case.customer_id, func.max(Case.id))
             .where(Case.customer_id.in_(part), Case.status.in_(OPEN_STATUSES))
             .group_by(Case.customer_id)
-        )
-        found.update(dict(rows.all()))
-    return found
-
-
-def _stored_texts(session: Session, keys: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for part in chunked(keys):
-        rows = session.execute(
-            select(Feedback.source_key, Feedback.text).where(Feedback.source_key.in_(part))
         )
         found.update(dict(rows.all()))
     return found

@@ -10,7 +10,7 @@ import typer
 from amends import cliutil
 from amends.db import session_scope
 from amends.errors import DomainError
-from amends.feedback.service import IngestLimits, IngestSummary
+from amends.feedback.service import IngestSummary
 from amends.mailbox import service
 from amends.mailbox.models import Mailbox
 
@@ -50,7 +50,7 @@ def add(
             folder=folder,
             use_ssl=use_ssl,
             starttls=starttls,
-            now=cliutil.now_option(None),
+            now=cliutil.now(),
         )
         typer.echo(f"mailbox {box.name} added: {_describe(box)}")
 
@@ -101,8 +101,7 @@ def poll(
     Exit status: 0 all read; 3 read, but some messages were quarantined; 1 a mailbox could not
     be read (the others are still polled).
     """
-    settings = cliutil.settings()
-    limits = IngestLimits(settings.max_text_chars, settings.default_region)
+    limits = cliutil.limits()
     brand_handles = frozenset(b.lower().lstrip("@") for b in brand or ())
     total = IngestSummary()
     results: list[dict[str, object]] = []
@@ -124,7 +123,7 @@ def poll(
                     summary = service.poll_mailbox(
                         session,
                         box,
-                        now=cliutil.now_option(None),
+                        now=cliutil.now(),
                         limits=limits,
                         password=service.password_for(box, os.environ),
                         brand_handles=brand_handles,

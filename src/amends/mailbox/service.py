@@ -15,6 +15,7 @@ import re
 import ssl
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -248,15 +249,21 @@ def _select(conn: imaplib.IMAP4, mailbox: Mailbox) -> int:
         ) from exc
 
 
-def _new_uids(conn: imaplib.IMAP4, mailbox: Mailbox, *, after: int) -> list[int]:
+def _uid(conn: imaplib.IMAP4, mailbox: Mailbox, command: str, *args: str) -> Any:
+    """One UID command; any failure, raised or answered, becomes a MailboxUnavailable."""
     try:
-        status, data = conn.uid("SEARCH", f"UID {after + 1}:*")
+        status, data = conn.uid(command, *args)
     except (imaplib.IMAP4.error, OSError) as exc:
         raise MailboxUnavailable(
-            f"IMAP SEARCH on {_where(mailbox)} failed: {_reason(exc)}"
+            f"IMAP {command} on {_where(mailbox)} failed: {_reason(exc)}"
         ) from exc
     if status != "OK":
-        raise MailboxUnavailable(f"IMAP SEARCH on {_where(mailbox)} failed: {_text(data)}")
+        raise MailboxUnavailable(f"IMAP {command} on {_where(mailbox)} failed: {_text(data)}")
+    return data
+
+
+def _new_uids(conn: imaplib.IMAP4, mailbox: Mailbox, *, after: int) -> list[int]:
+    data = _uid(conn, mailbox, "SEARCH", f"UID {after + 1}:*")
     # "n:*" always includes the highest UID, even when it is below n: filter it out.
     return sorted(uid for uid in map(int, _bytes(data).split()) if uid > after)
 
@@ -272,14 +279,7 @@ def _fetch(
     """Each new message as an item or a reject, a batch of UIDs per FETCH; records `fetched`."""
     for start in range(0, len(uids), FETCH_BATCH):
         batch = uids[start : start + FETCH_BATCH]
-        try:
-            status, data = conn.uid("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
-        except (imaplib.IMAP4.error, OSError) as exc:
-            raise MailboxUnavailable(
-                f"IMAP FETCH on {_where(mailbox)} failed: {_reason(exc)}"
-            ) from exc
-        if status != "OK":
-            raise MailboxUnavailable(f"IMAP FETCH on {_where(mailbox)} failed: {_text(data)}")
+        data = _uid(conn, mailbox, "FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
         for part in data:
             if not isinstance(part, tuple) or len(part) < 2:
                 continue

@@ -78,16 +78,28 @@ def parse_feedback(source: Source, options: ParseOptions) -> Iterator[Item | Rej
             yield record
             continue
         location, obj, raw = record
-        try:
-            data = FeedbackIn.model_validate(_apply_defaults(obj, options))
-        except ValidationError as exc:
-            yield Rejected(location, describe(exc), raw)
-            continue
-        item = to_item(data, now=now)
-        if data.received_at is None:
-            # A file read twice must give the same item: the reading time is not its time.
-            item = replace(item, meta={**item.meta, "time_assumed": True})
-        yield item
+        # A file read twice must give the same item: the reading time is not its time.
+        yield read_object(
+            _apply_defaults(obj, options), where=location, raw=raw, now=now, mark_assumed=True
+        )
+
+
+def read_object(
+    obj: Any, *, where: str, raw: bytes, now: datetime, mark_assumed: bool
+) -> Item | Rejected:
+    """One feedback object (API body or file record) as an item, or a reject saying why.
+
+    With `mark_assumed`, an item without `received_at` is flagged `time_assumed`, so that its
+    content id leaves the reading time out.
+    """
+    try:
+        data = FeedbackIn.model_validate(obj)
+    except ValidationError as exc:
+        return Rejected(where, describe(exc), raw)
+    item = to_item(data, now=now)
+    if mark_assumed and data.received_at is None:
+        item = replace(item, meta={**item.meta, "time_assumed": True})
+    return item
 
 
 def _apply_defaults(obj: Any, options: ParseOptions) -> Any:

@@ -142,7 +142,7 @@ def learn(
             labels.append(label)
         with cliutil.session(write=True) as session:
             result = service.learn_taxonomy(
-                session, name, texts, labels, now=cliutil.now_option(None), activate=activate
+                session, name, texts, labels, now=cliutil.now(), activate=activate
             )
             summary = {
                 "name": result.taxonomy.name,
@@ -208,7 +208,7 @@ def use(name: str) -> None:
 def retrain(name: str) -> None:
     """Train again on every example, agents' corrections included."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
-        result = service.retrain_taxonomy(session, name, now=cliutil.now_option(None))
+        result = service.retrain_taxonomy(session, name, now=cliutil.now())
         typer.echo(f"taxonomy {name!r} retrained on {result.examples} examples")
 
 
@@ -276,6 +276,6 @@ def correct(
     """Correct what a complaint is about; the correction becomes a training example."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
         item = service.correct_category(
-            session, feedback_id, label, now=cliutil.now_option(None), taxonomy=taxonomy_name
+            session, feedback_id, label, now=cliutil.now(), taxonomy=taxonomy_name
         )
         typer.echo(f"feedback {item.id}: {'label' if taxonomy_name else 'category'} is now {label}")

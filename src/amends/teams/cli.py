@@ -19,7 +19,7 @@ agents = typer.Typer(no_args_is_help=True, help="Agents who work cases.")
 def add_team(name: str) -> None:
     """Add a team."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
-        team = service.add_team(session, name, now=cliutil.now_option(None))
+        team = service.add_team(session, name, now=cliutil.now())
         typer.echo(f"team {team.id}: {team.name}")
 
 
@@ -40,7 +40,7 @@ def add_agent(
 ) -> None:
     """Add an agent, optionally to a team."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
-        agent = service.add_agent(session, name, email, team=team, now=cliutil.now_option(None))
+        agent = service.add_agent(session, name, email, team=team, now=cliutil.now())
         typer.echo(f"agent {agent.id}: {agent.name} <{agent.email}>")
 
 
