@@ -69,7 +69,9 @@ class FeedbackIn(BaseModel):
             raise ValueError("score needs a score_scale (stars, nps or csat)")
         low, high = SCORE_RANGES[self.score_scale]
         if not (math.isfinite(self.score) and low <= self.score <= high):
-            raise ValueError(f"a {self.score_scale} score must be between {low} and {high}")
+            raise ValueError(
+                f"a score on the {self.score_scale} scale must be between {low} and {high}"
+            )
         return self
 
 

@@ -176,5 +176,5 @@ def _lines(source: Source) -> Iterator[Record | Rejected]:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ")
-    return text[:200]
+    """A parser's message on one line, its padding and pointer art squeezed out."""
+    return " ".join(str(exc).split())[:200]
