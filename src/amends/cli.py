@@ -10,12 +10,17 @@ from typing import Annotated
 import typer
 
 from amends import cliutil
-from amends.cases.cli import cases
+from amends.cases.cli import cases, queue
 from amends.customers.cli import customers, export_customers
 from amends.db import session_scope
 from amends.feedback.cli import export, ingest, quarantine
+from amends.followups.cli import followups
+from amends.outbound.cli import deliver, mail, webhooks
+from amends.playbook.cli import playbook
+from amends.reports.cli import report
 from amends.taxonomy.cli import analyze, classify, correct, taxonomy
 from amends.teams.cli import agents, teams
+from amends.timers.cli import tick, timers_app, worker
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -36,6 +41,16 @@ app.command("classify")(classify)
 feedback_app = typer.Typer(no_args_is_help=True, help="Single feedback items.")
 feedback_app.command("correct")(correct)
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(webhooks, name="webhooks")
+app.add_typer(mail, name="mail")
+app.command("deliver")(deliver)
+app.add_typer(report, name="report")
+app.command("queue")(queue)
+app.add_typer(playbook, name="playbook")
+app.command("tick")(tick)
+app.command("worker")(worker)
+app.add_typer(timers_app, name="timers")
+app.add_typer(followups, name="followups")
 
 
 def _register_optional() -> None:
@@ -70,7 +85,9 @@ def demo(
     from amends.demo import BRAND_ADDRESS, BRAND_HANDLE, write_demo_files
     from amends.feedback import flows
     from amends.feedback.service import IngestSummary
+    from amends.playbook.service import example_source, import_playbook
     from amends.sources.base import ParseOptions, Source
+    from amends.timers.flows import tick as run_tick
 
     options = ParseOptions(brand_handles=frozenset({BRAND_HANDLE.lower(), BRAND_ADDRESS}))
     s = IngestSummary()
@@ -79,6 +96,8 @@ def demo(
         cliutil.user_errors(),
         cliutil.database() as engine,
     ):
+        with session_scope(engine) as session:
+            import_playbook(session, example_source(), now=cliutil.now(), actor="demo")
         paths = flows.expand_paths(write_demo_files(Path(tmp), count=count))
         for path in paths:
             with session_scope(engine) as session:
@@ -91,9 +110,11 @@ def demo(
                     limits=cliutil.limits(),
                 )
             s.add(result.summary)
+        ticked = run_tick(engine, now=cliutil.now(), settings=cliutil.settings())
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
-        f"{s.cases_opened} cases opened"
+        f"{s.cases_opened} cases opened; example playbook in force; "
+        f"{ticked.total_fired} timers fired, {ticked.assigned} cases assigned"
     )
     if serve_after:
         serve(host=host, port=port)
@@ -111,8 +132,19 @@ def serve(
 
     with cliutil.database() as engine:
         typer.echo(f"amends on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-        app_ = create_app(cliutil.settings(), engine=engine)
-        uvicorn.run(app_, host=host, port=port, log_level="warning")
+        settings = cliutil.settings()
+        app_ = create_app(settings, engine=engine)
+        timers = None
+        if settings.run_timers:
+            from amends.timers.flows import TimerThread
+
+            timers = TimerThread(engine, settings, every=settings.tick_seconds)
+            timers.start()
+        try:
+            uvicorn.run(app_, host=host, port=port, log_level="warning")
+        finally:
+            if timers is not None:
+                timers.stop()
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -64,9 +64,32 @@ def _one_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
 
 
-def now() -> datetime:
-    """The moment a command acts: the real clock, read once at the edge."""
-    return utcnow()
+def now(value: str | None = None) -> datetime:
+    """The moment a command acts: `--now` when given, else the real clock."""
+    return parse_now(value)
+
+
+def parse_now(value: str | None) -> datetime:
+    """The moment a command acts: the real clock when `value` is None, else `value` read as
+    ISO-8601 (a naive time means UTC). Raises UsageError (exit 2 under user_errors)."""
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise UsageError(f"--now: not an ISO-8601 date and time: {value!r}") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# Every command that depends on the time takes --now, so that a day can be replayed.
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        metavar="TIME",
+        help="Act as of this moment (ISO 8601; no zone means UTC) instead of the clock.",
+    ),
+]
 
 
 def limits() -> IngestLimits:

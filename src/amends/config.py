@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,24 @@ class Settings(BaseSettings):
     # Default country for phone numbers written without an international prefix.
     default_region: str = "US"
     log_level: str = "INFO"
+    # Outbound mail (amends.outbound). With no smtp_host, mail waits in the outbox.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False  # implicit TLS (port 465); smtp_starttls upgrades a plain connection
+    smtp_timeout: float = 10
+    mail_from: str = "amends@localhost"
+    webhook_timeout: float = 10
+    # Signs survey links. Unset: a key the desk makes and keeps in its database.
+    secret_key: SecretStr | None = None
+    # Where customers reach the desk's pages (survey links in mail).
+    public_url: str = "http://127.0.0.1:8000"
+    # Timers: `amends serve` ticks in-process every tick_seconds unless run_timers is off
+    # (run `amends worker` instead, at scale).
+    run_timers: bool = True
+    tick_seconds: float = 15
 
     @field_validator("database_url")
     @classmethod

@@ -1,25 +1,39 @@
 """Every table, imported once so that Base.metadata is complete for Alembic and the tests."""
 
-from amends.cases.models import Case
+from amends.cases.models import Case, CaseEvent
 from amends.customers.models import Customer, Identity
 from amends.db import Base
 from amends.feedback.models import Feedback, IdempotentRequest, QuarantinedItem
+from amends.followups.models import FollowUp
+from amends.keys import DeskSecret
 from amends.mailbox.models import Mailbox, MailboxMessage
+from amends.outbound.models import OutboundMail, Webhook, WebhookDelivery
+from amends.playbook.models import Playbook
 from amends.taxonomy.models import Taxonomy, TaxonomyExample
-from amends.teams.models import Agent, Team
+from amends.teams.models import Agent, Notification, Team
+from amends.timers.models import Timer
 
 __all__ = [
     "Agent",
     "Base",
     "Case",
+    "CaseEvent",
     "Customer",
+    "DeskSecret",
     "Feedback",
+    "FollowUp",
     "IdempotentRequest",
     "Identity",
     "Mailbox",
     "MailboxMessage",
+    "Notification",
+    "OutboundMail",
+    "Playbook",
     "QuarantinedItem",
     "Taxonomy",
     "TaxonomyExample",
     "Team",
+    "Timer",
+    "Webhook",
+    "WebhookDelivery",
 ]

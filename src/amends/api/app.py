@@ -101,6 +101,10 @@ def create_app(
     from amends.cases.routes import router as cases_router
     from amends.customers.routes import router as customers_router
     from amends.feedback.routes import router as feedback_router
+    from amends.followups.routes import router as followups_router
+    from amends.outbound.routes import router as outbound_router
+    from amends.playbook.routes import router as playbook_router
+    from amends.reports.routes import router as reports_router
     from amends.taxonomy.routes import router as taxonomy_router
     from amends.teams.routes import router as teams_router
     from amends.web.routes import router as web_router
@@ -147,6 +151,10 @@ def create_app(
         cases_router,
         teams_router,
         taxonomy_router,
+        outbound_router,
+        reports_router,
+        playbook_router,
+        followups_router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from amends.cases.rules import CaseStatus
@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_cases_customer_status", "customer_id", "status"),
+        # The queue: open cases by priority, then the nearest deadline.
+        Index("ix_cases_queue", "status", "priority", "next_due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -37,6 +41,22 @@ class Case(Base):
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    # SLA clocks, set from the playbook. A clock runs while its due time is set and it is not
+    # met; pausing (waiting on the customer) clears next_due_at and moves the dues on resume.
+    first_response_due: Mapped[datetime | None]
+    first_responded_at: Mapped[datetime | None]
+    next_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None]  # the nearest running due time, for the queue
+    paused_at: Mapped[datetime | None]
+    sla_calendar: Mapped[str | None] = mapped_column(String(100))
+    playbook_version: Mapped[int | None]
+    breaches: Mapped[list[str]] = mapped_column(default=list)  # clocks that went past due
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    reopened_count: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
     customer: Mapped[Customer] = relationship(back_populates="cases")
     feedback: Mapped[list[Feedback]] = relationship(
@@ -44,3 +64,20 @@ class Case(Base):
     )
     team: Mapped[Team | None] = relationship()
     assignee: Mapped[Agent | None] = relationship()
+
+
+class CaseEvent(Base):
+    """One thing that happened to a case: who did it, when and why. Never updated."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(254))  # "agent:<email>", "system", "customer"
+    from_value: Mapped[str | None] = mapped_column(String(100))
+    to_value: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,16 +1,79 @@
-"""/api/v1/cases."""
+"""/api/v1/cases and /api/v1/queue."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-from amends.api.deps import IdPath, IdQuery, PageDep, SessionDep
+from fastapi import APIRouter, Query
+
+from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep
 from amends.api.paging import PageOf
 from amends.cases import service
+from amends.cases.models import Case
 from amends.cases.rules import CaseStatus
-from amends.cases.schemas import CaseRead
+from amends.cases.schemas import (
+    Assignment,
+    CaseEventRead,
+    CaseRead,
+    DeadlineRead,
+    MergeIn,
+    QueueRow,
+    ReplyIn,
+    SplitIn,
+    StatusChange,
+)
+from amends.playbook.service import active_policy
 
 router = APIRouter(tags=["cases"])
+
+
+def _actor(agent: str | None) -> str:
+    return f"agent:{agent.strip().lower()}" if agent else "api"
+
+
+def _row(case: Case, now: datetime) -> QueueRow:
+    deadlines = [
+        DeadlineRead(
+            clock=d.clock,
+            due=d.due,
+            met_at=d.met_at,
+            breached=d.breached(now) or d.clock.value in case.breaches,
+        )
+        for d in service.deadlines(case)
+    ]
+    return QueueRow.model_validate(
+        {
+            **CaseRead.model_validate(case).model_dump(),
+            "deadlines": deadlines,
+            "breached": any(d.breached for d in deadlines),
+            "team": case.team.name if case.team else None,
+            "assignee": case.assignee.email if case.assignee else None,
+        }
+    )
+
+
+@router.get("/queue", summary="Open cases by urgency: priority, then the nearest deadline")
+def queue(
+    session: SessionDep,
+    page: PageDep,
+    clock: ClockDep,
+    team: Annotated[str | None, Query(max_length=100)] = None,
+    agent: Annotated[str | None, Query(max_length=254, description="agent's email")] = None,
+    include_waiting: bool = False,
+) -> PageOf[QueueRow]:
+    rows, total = service.queue(
+        session,
+        limit=page.limit,
+        offset=page.offset,
+        team=team,
+        agent=agent,
+        include_waiting=include_waiting,
+    )
+    now = clock()
+    return PageOf[QueueRow](
+        items=[_row(c, now) for c in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/cases", summary="List cases, most recently active first")
@@ -31,6 +94,89 @@ def list_cases(
     )
 
 
-@router.get("/cases/{case_id}", summary="One case")
-def get_case(case_id: IdPath, session: SessionDep) -> CaseRead:
-    return CaseRead.model_validate(service.get_case(session, case_id))
+@router.get("/cases/{case_id}", summary="One case, with its deadlines")
+def get_case(case_id: IdPath, session: SessionDep, clock: ClockDep) -> QueueRow:
+    return _row(service.get_case(session, case_id), clock())
+
+
+@router.get("/cases/{case_id}/events", summary="A case's history: who, when and why")
+def case_events(case_id: IdPath, session: SessionDep) -> list[CaseEventRead]:
+    return [CaseEventRead.model_validate(e) for e in service.history(session, case_id)]
+
+
+@router.post("/cases/{case_id}/status", summary="Move a case along its lifecycle")
+def change_status(
+    case_id: IdPath, body: StatusChange, session: SessionDep, clock: ClockDep
+) -> QueueRow:
+    now = clock()
+    case = service.transition(
+        session,
+        case_id,
+        body.status,
+        actor=_actor(body.agent),
+        now=now,
+        policy=active_policy(session),
+        reason=body.reason,
+    )
+    return _row(case, now)
+
+
+@router.post("/cases/{case_id}/assign", summary="Give a case to an agent or a team")
+def assign(case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockDep) -> QueueRow:
+    now = clock()
+    case = service.assign(
+        session,
+        case_id,
+        agent_email=body.assignee,
+        team_name=body.team,
+        actor=_actor(body.agent),
+        now=now,
+        reason=body.reason,
+    )
+    return _row(case, now)
+
+
+@router.post("/cases/{case_id}/replies", status_code=201, summary="Record a reply sent")
+def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+    now = clock()
+    service.reply(
+        session,
+        case_id,
+        body.text,
+        agent_email=body.agent,
+        now=now,
+        policy=active_policy(session),
+        automated=body.automated,
+        waiting=body.waiting,
+    )
+    return _row(service.get_case(session, case_id), now)
+
+
+@router.post("/cases/{case_id}/merge", summary="Fold another case of the customer into this")
+def merge(case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+    now = clock()
+    case = service.merge(
+        session,
+        case_id,
+        body.absorb,
+        actor=_actor(body.agent),
+        now=now,
+        policy=active_policy(session),
+        reason=body.reason,
+    )
+    return _row(case, now)
+
+
+@router.post("/cases/{case_id}/split", status_code=201, summary="Move feedback to a new case")
+def split(case_id: IdPath, body: SplitIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+    now = clock()
+    case = service.split(
+        session,
+        case_id,
+        body.feedback_ids,
+        actor=_actor(body.agent),
+        now=now,
+        policy=active_policy(session),
+        reason=body.reason,
+    )
+    return _row(case, now)

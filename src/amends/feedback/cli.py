@@ -40,6 +40,7 @@ def ingest(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object.")] = False,
+    at: cliutil.NowOption = None,
     text_column: Annotated[str | None, typer.Option(help="CSV: the column with the text.")] = None,
     time_column: Annotated[str | None, typer.Option(help="CSV: the column with the time.")] = None,
     id_column: Annotated[str | None, typer.Option(help="CSV: the column with a unique id.")] = None,
@@ -98,7 +99,7 @@ def ingest(
                     counted[0] += part.read
                     progress.update(task, advance=part.read, count=counted[0])
 
-                now = cliutil.now()
+                now = cliutil.now(at)
                 with session_scope(engine) as session:
                     result = flows.ingest_source(
                         session,

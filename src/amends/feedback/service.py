@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from amends.cases.models import Case
-from amends.cases.rules import OPEN_STATUSES, CaseStatus
+from amends.cases.rules import OPEN_STATUSES, CaseStatus, same_matter
 from amends.customers.models import Customer, Identity
 from amends.customers.rules import (
     InvalidIdentity,
@@ -291,6 +291,8 @@ def _prepare(item: Item, limits: IngestLimits, now: datetime) -> _Pending | Reje
         item.channel.value,
         item.direction.value,
         item.author_handle or item.author_name or "",
+        # Two customers who send the same words at the same moment sent two messages.
+        ",".join(sorted(i.key for i in identities)),
         when,
         text,
     )
@@ -333,6 +335,8 @@ def _raw(item: Item) -> bytes:
 
 
 MAX_RAW = 1_000_000
+# A complaint opens a case of its own only when its category is at least this sure.
+JOIN_CONFIDENCE = 0.5
 
 
 def _store(
@@ -403,34 +407,61 @@ def _store(
         for p, result in zip(fresh, results, strict=True):
             p.analysis = result
 
-    # 3. Cases: a complaint joins the customer's open case or opens one; replies join only.
+    # 3. Cases: a complaint joins the customer's open case about the same thing (or in the same
+    # conversation), or opens one; replies and other messages join only.
     batch_customers = {p.customer_id for p in fresh if p.customer_id is not None}
     _lock_customers(session, batch_customers)
-    case_of = _open_cases(session, batch_customers)
-    openers: dict[int, _Pending] = {}
+    open_cases = _open_cases(session, batch_customers)
+    threads = _thread_cases(session, fresh)
+    new_cases: list[_Pending] = []  # the complaint that opens each new case, in order
+    placeholder: dict[int, _Pending] = {}  # id(p) of a later message -> its opener
+    batch_threads: dict[str, int | _Pending] = {}
     for p in fresh:
-        if p.item.automated:
-            summary.automated += 1
-        elif p.customer_id is not None and p.customer_id not in case_of and _is_complaint(p):
-            openers.setdefault(p.customer_id, p)
-    if openers:
-        session.execute(
-            insert(_table(Case)),
-            [_case_row(p) for p in openers.values()],
-        )
-        # Each opener had no open case, so its newest open case is the one just made.
-        case_of.update(_open_cases(session, set(openers)))
-        summary.cases_opened += len(openers)
-    touched: set[int] = set()
+        if p.item.automated or p.customer_id is None:
+            if p.item.automated:
+                summary.automated += 1
+            continue
+        mine = open_cases.setdefault(p.customer_id, [])
+        thread = (p.item.thread_id or "")[:600]
+        thread_case = threads.get(thread)
+        # An unsure category says nothing about which case a message belongs to.
+        found = p.analysis.category if p.analysis is not None else None
+        category = found.label if found and found.confidence >= JOIN_CONFIDENCE else None
+        complaint = _is_complaint(p)
+        chosen: int | _Pending | None = None
+        if thread and thread in batch_threads:
+            chosen = batch_threads[thread]
+        elif thread_case is not None and any(c == thread_case for c, _ in mine):
+            chosen = thread_case
+        elif complaint:
+            chosen = next((c for c, cat in mine if same_matter(cat, category)), None)
+        elif mine:
+            chosen = mine[0][0]
+        if chosen is None and complaint:
+            new_cases.append(p)
+            mine.insert(0, (p, category))
+            chosen = p
+        if thread and chosen is not None:
+            batch_threads.setdefault(thread, chosen)
+        if isinstance(chosen, int):
+            p.case_id = chosen
+        elif chosen is not None:
+            placeholder[id(p)] = chosen
+    if new_cases:
+        first_new = _insert_cases(session, new_cases)
+        for p, case_id in zip(new_cases, first_new, strict=True):
+            p.case_id = case_id
+        for p in fresh:
+            opener = placeholder.get(id(p))
+            if opener is not None:
+                p.case_id = opener.case_id
+        summary.cases_opened += len(new_cases)
     best: dict[int, str] = {}
     for p in fresh:
-        if not p.item.automated and p.customer_id in case_of:
-            p.case_id = case_of[p.customer_id]
-            touched.add(p.case_id)
-            if p.analysis is not None and _is_complaint(p):
-                current = best.get(p.case_id)
-                if current is None or p.analysis.priority < current:
-                    best[p.case_id] = p.analysis.priority
+        if p.case_id is not None and p.analysis is not None and _is_complaint(p):
+            current = best.get(p.case_id)
+            if current is None or p.analysis.priority < current:
+                best[p.case_id] = p.analysis.priority
     _raise_priorities(session, best)
 
     # 4. Feedback rows, in one bulk INSERT.
@@ -481,6 +512,30 @@ def _store(
             .where(cases.c.id == bindparam("case_id"), cases.c.updated_at < bindparam("moment"))
             .values(updated_at=bindparam("moment")),
             [{"case_id": cid, "moment": moment} for cid, moment in sorted(latest.items())],
+        )
+        # 5. Clocks: new cases start theirs; replies and new messages move the others.
+        from amends.cases.flows import Touch, after_ingest
+        from amends.playbook.service import active_policy
+
+        opened_ids = {p.case_id for p in new_cases if p.case_id is not None}
+        touches = [
+            Touch(
+                case_id=p.case_id,
+                at=p.item.received_at,
+                incoming=p.item.direction is Direction.IN,
+                automated=p.item.automated,
+                author=p.item.author_handle if p.item.direction is Direction.OUT else None,
+                needs_response=_is_complaint(p),
+            )
+            for p in fresh
+            if p.case_id is not None
+        ]
+        after_ingest(
+            session,
+            opened=sorted(opened_ids),
+            touches=touches,
+            policy=active_policy(session),
+            now=now,
         )
 
 
@@ -584,17 +639,59 @@ def _lock_customers(session: Session, customer_ids: set[int]) -> None:
         ).all()
 
 
-def _open_cases(session: Session, customer_ids: set[int]) -> dict[int, int]:
-    """The newest open case of each customer."""
-    found: dict[int, int] = {}
+def _open_cases(
+    session: Session, customer_ids: set[int]
+) -> dict[int, list[tuple[int | _Pending, str | None]]]:
+    """Each customer's open cases with their categories, newest first."""
+    found: dict[int, list[tuple[int | _Pending, str | None]]] = {}
     for part in chunked(sorted(customer_ids)):
         rows = session.execute(
-            select(Case.customer_id, func.max(Case.id))
+            select(Case.customer_id, Case.id, Case.category)
             .where(Case.customer_id.in_(part), Case.status.in_(OPEN_STATUSES))
-            .group_by(Case.customer_id)
+            .order_by(Case.customer_id, Case.id.desc())
         )
-        found.update(dict(rows.all()))
+        for customer_id, case_id, category in rows:
+            found.setdefault(customer_id, []).append((case_id, category))
     return found
+
+
+def _thread_cases(session: Session, fresh: list[_Pending]) -> dict[str, int]:
+    """The case each conversation already belongs to (its newest), by thread key."""
+    keys = sorted({p.item.thread_id[:600] for p in fresh if p.item.thread_id})
+    found: dict[str, int] = {}
+    for part in chunked(keys):
+        rows = session.execute(
+            select(Feedback.thread_key, func.max(Feedback.case_id))
+            .where(Feedback.thread_key.in_(part), Feedback.case_id.is_not(None))
+            .group_by(Feedback.thread_key)
+        )
+        found.update({k: cid for k, cid in rows.all() if k is not None and cid is not None})
+    return found
+
+
+def _insert_cases(session: Session, openers: list[_Pending]) -> list[int]:
+    """Insert one case per opener in one statement; their ids, in the openers' order."""
+    before = session.scalar(select(func.max(Case.id))) or 0
+    session.execute(insert(_table(Case)), [_case_row(p) for p in openers])
+    customers = sorted({p.customer_id for p in openers if p.customer_id is not None})
+    ids: dict[int, list[int]] = {}
+    for part in chunked(customers):
+        rows = session.execute(
+            select(Case.customer_id, Case.id)
+            .where(Case.customer_id.in_(part), Case.id > before)
+            .order_by(Case.id)
+        )
+        for customer_id, case_id in rows:
+            ids.setdefault(customer_id, []).append(case_id)
+    # Ids grow in insertion order, and each customer's rows were inserted in openers' order.
+    taken: dict[int, int] = {}
+    result = []
+    for p in openers:
+        assert p.customer_id is not None
+        n = taken.get(p.customer_id, 0)
+        result.append(ids[p.customer_id][n])
+        taken[p.customer_id] = n + 1
+    return result
 
 
 def _is_complaint(p: _Pending) -> bool:
@@ -629,6 +726,9 @@ def _case_row(p: _Pending) -> dict[str, Any]:
     return {
         "customer_id": p.customer_id,
         "status": CaseStatus.NEW,
+        "breaches": [],
+        "escalation_level": 0,
+        "reopened_count": 0,
         "subject": subject,
         "channel": item.channel,
         "public": item.public,

@@ -91,6 +91,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def poll(
     name: Annotated[str | None, typer.Argument(help="Mailbox to poll. Default: all.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object.")] = False,
+    at: cliutil.NowOption = None,
     brand: Annotated[
         list[str] | None,
         typer.Option(help="Another address of the company; its mail is a reply. Repeat."),
@@ -123,7 +124,7 @@ def poll(
                     summary = service.poll_mailbox(
                         session,
                         box,
-                        now=cliutil.now(),
+                        now=cliutil.now(at),
                         limits=limits,
                         password=service.password_for(box, os.environ),
                         brand_handles=brand_handles,

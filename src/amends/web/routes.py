@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from amends.api.deps import SessionDep
 from amends.cases import service as cases
+from amends.config import Settings
 from amends.customers import service as customers
+from amends.errors import Conflict, DomainError, InvalidInput
 from amends.feedback import service as feedback
+from amends.followups import service as followups
+from amends.playbook.service import active_policy
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -37,3 +42,84 @@ def home(request: Request, session: SessionDep) -> HTMLResponse:
             },
         },
     )
+
+
+# ---- the customer's survey page ----------------------------------------------------------
+# A GET only shows the question: mail scanners that open every link never vote. The answer is
+# recorded by the POST that a button press sends.
+
+
+def _survey_page(
+    request: Request, state: str, status: int = 200, **context: object
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request, "survey.html", {"state": state, **context}, status_code=status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _survey_error(request: Request, exc: DomainError) -> HTMLResponse:
+    if isinstance(exc, Conflict):
+        return _survey_page(
+            request, "gone", 410, title="This link has expired", message="Thank you all the same."
+        )
+    return _survey_page(
+        request,
+        "gone",
+        404,
+        title="Link not found",
+        message="This survey link is not valid. Please use the link from our mail.",
+    )
+
+
+@router.get("/survey/{token}", response_class=HTMLResponse)
+def survey(
+    request: Request, token: Annotated[str, Path(max_length=500)], session: SessionDep
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    try:
+        found = followups.open_survey(session, token, now=request.app.state.clock(), secret=secret)
+    except DomainError as exc:
+        return _survey_error(request, exc)
+    if found.followup.score is not None:
+        return _survey_page(
+            request, "thanks", verdict=followups.verdict(found.followup.scale, found.followup.score)
+        )
+    return _survey_page(
+        request,
+        "ask",
+        subject=found.case.subject,
+        scale=found.followup.scale.value,
+        low=found.low,
+        high=found.high,
+    )
+
+
+@router.post("/survey/{token}", response_class=HTMLResponse)
+def survey_answer(
+    request: Request,
+    token: Annotated[str, Path(max_length=500)],
+    session: SessionDep,
+    score: Annotated[int, Form(ge=0, le=10)],
+    comment: Annotated[str | None, Form(max_length=5000)] = None,
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    try:
+        _, verdict = followups.answer(
+            session,
+            token,
+            score,
+            comment=comment,
+            now=request.app.state.clock(),
+            secret=secret,
+            policy=active_policy(session),
+        )
+    except InvalidInput as exc:
+        return _survey_page(request, "gone", 422, title="Please pick a score", message=str(exc))
+    except DomainError as exc:
+        return _survey_error(request, exc)
+    return _survey_page(request, "thanks", verdict=verdict)

@@ -1,0 +1,1 @@
+"""Reports over the desk: SLA attainment, response times, reopens and surveys."""

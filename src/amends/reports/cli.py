@@ -1,0 +1,120 @@
+"""`amends report sla`: the SLA report as a plain-text table or one JSON object."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from amends import cliutil
+from amends.errors import InvalidInput, UsageError
+from amends.reports import service
+from amends.reports.schemas import ClockRead, DurationRead, SlaGroupRead, SlaReportRead
+
+report = typer.Typer(no_args_is_help=True, help="Reports over the desk's cases.")
+
+_BOUND = "ISO-8601 date or date and time (naive means UTC)"
+
+
+def _bound(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise UsageError(f"{option}: not an ISO-8601 date or time: {value!r}") from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@report.command("sla")
+def sla(
+    since: Annotated[
+        str | None, typer.Option(help=f"Cases opened from this {_BOUND}; default until - 30d.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help=f"Cases opened before this {_BOUND}; default now.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Judge running clocks as of this ISO-8601 time.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """SLA attainment by team, priority and channel; response and resolution times; reopen
+    rate; CSAT and NPS. Over the cases opened in [since, until), merged cases left out."""
+    with cliutil.user_errors():
+        moment = cliutil.parse_now(now)
+        try:
+            start, end = service.report_window(
+                _bound("--since", since), _bound("--until", until), now=moment
+            )
+        except InvalidInput as exc:
+            raise UsageError(exc.detail) from exc
+        with cliutil.session(write=False) as session:
+            result = SlaReportRead.model_validate(
+                service.sla_report(session, since=start, until=end, now=moment)
+            )
+    if as_json:
+        cliutil.print_json(result.model_dump(mode="json"))
+        return
+    for line in render(result):
+        typer.echo(line)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def _clock(c: ClockRead) -> str:
+    return f"{c.met:>5} {c.breached:>5} {c.running:>5} {_pct(c.attainment_pct):>7}"
+
+
+def _group(label: str, g: SlaGroupRead) -> str:
+    return (
+        f"  {label[:22]:<22} {g.cases:>6}  {_clock(g.first_response)}  {_clock(g.resolution)}"
+        f"  {g.next_response_breached:>6}"
+    )
+
+
+def _duration(label: str, d: DurationRead) -> str:
+    return f"  {label:<16} {d.median:>10} {d.p90:>10} {d.count:>7}"
+
+
+def render(r: SlaReportRead) -> list[str]:
+    """The report as lines of plain text, for a terminal."""
+    c, reopen, s = r.cases, r.reopen, r.surveys
+    lines = [
+        f"SLA report: cases opened {r.since:%Y-%m-%d %H:%M} to {r.until:%Y-%m-%d %H:%M} UTC, "
+        f"as of {r.now:%Y-%m-%d %H:%M} UTC",
+        f"Cases: {c.opened} opened, {c.resolved} resolved, {c.open} still open",
+        "",
+        "Times (wall-clock from opening, not business hours; p90 = 90th percentile)",
+        f"  {'':<16} {'median':>10} {'p90':>10} {'cases':>7}",
+        _duration("first response", r.first_response_time),
+        _duration("resolution", r.resolution_time),
+        "",
+        "SLA attainment (att. = met / (met + breached); running clocks are not yet due)",
+        f"  {'':<22} {'':>6}  {'first response':<25}  {'resolution':<25}  {'next':>6}",
+        f"  {'':<22} {'cases':>6}  {'met':>5} {'brch':>5} {'run':>5} {'att.':>7}"
+        f"  {'met':>5} {'brch':>5} {'run':>5} {'att.':>7}  {'breach':>6}",
+        _group("all", r.sla),
+    ]
+    for title, groups in (
+        ("team", r.by_team),
+        ("priority", r.by_priority),
+        ("channel", r.by_channel),
+    ):
+        lines.extend(_group(f"{title} {g.key}", g) for g in groups)
+    lines += [
+        "",
+        f"Reopened: {reopen.reopened} of {reopen.resolved} resolved cases "
+        f"({_pct(reopen.rate_pct)})",
+        f"Surveys: {s.sent} sent, {s.answered} answered ({_pct(s.response_rate_pct)})",
+        f"  CSAT: {s.csat.answered} answers, mean "
+        f"{'-' if s.csat.mean is None else f'{s.csat.mean:.2f}'} of 5, "
+        f"{_pct(s.csat.satisfied_pct)} satisfied (4-5)",
+        f"  NPS: {'-' if s.nps.score is None else f'{s.nps.score:+.1f}'} "
+        f"({s.nps.promoters} promoters, {s.nps.passives} passives, "
+        f"{s.nps.detractors} detractors of {s.nps.answered})",
+    ]
+    return lines

@@ -1,0 +1,32 @@
+"""/api/v1/reports: read-only figures over the desk's cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from amends.api.deps import ClockDep, SessionDep
+from amends.reports import service
+from amends.reports.schemas import SlaReportRead
+
+router = APIRouter(tags=["reports"])
+
+_BOUND = "ISO-8601 date or date and time; a naive one is UTC"
+
+
+@router.get("/reports/sla", summary="SLA attainment, response times, reopens and surveys")
+def sla_report(
+    session: SessionDep,
+    clock: ClockDep,
+    since: Annotated[
+        datetime | None, Query(description=f"{_BOUND}; default until - 30 days")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description=f"{_BOUND}; exclusive; default now")
+    ] = None,
+) -> SlaReportRead:
+    """Over the cases opened in [since, until), merged cases left out; times are wall-clock."""
+    report = service.sla_report(session, since=since, until=until, now=clock())
+    return SlaReportRead.model_validate(report)

@@ -1,0 +1,1 @@
+"""SLA clocks: business-hours arithmetic (`rules`) and public holidays (`holidays`)."""
