@@ -6,6 +6,9 @@ holidays; New York split shift 08-12 + 13-17 with New York's holidays; targets 1
 3d), timed cold (empty week cache) and warm, next to `start + timedelta` over the same inputs.
 Then how the cost grows with the target: 1h, 3d and 30d.
 
+Part "tick": --open-cases complaints ingested under the example playbook (clocks, timers,
+assignment), then one tick thirty days later that fires every warning, breach and escalation.
+
     .venv/bin/python bench/sla_bench.py [--cases 100000] [--seed 7]
 
 Prints one JSON object, one key per part.
@@ -25,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from amends.customers.rules import IdentityKind, IdentityRef
+from amends.feedback.rules import Channel
 from amends.sla import rules
 from amends.sla.holidays import public_holidays
 from amends.sla.rules import BusinessCalendar, add_business_time, parse_hours
@@ -131,12 +136,91 @@ def part_deadlines(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-# Further parts go here: a function `part_NAME(args) -> dict` with its figures, registered in
-# PARTS below (e.g. "tick": re-evaluate the clocks of 10,000 open cases), plus any options it
-# needs in `main`'s parser.
+def part_tick(args: argparse.Namespace) -> dict[str, object]:
+    """--open-cases complaints (one customer each) ingested into a fresh SQLite desk under the
+    example playbook, so every case has its clocks and timers; then one `tick` thirty days on,
+    when every warning, breach and escalation is due. The baseline is the floor: one UPDATE
+    that marks the same timers done, with no work behind them."""
+    import tempfile
+
+    from sqlalchemy import func, select, update
+
+    from amends.config import Settings
+    from amends.db import make_engine, session_scope
+    from amends.feedback.service import ingest
+    from amends.migrate import upgrade
+    from amends.models import Timer
+    from amends.playbook.service import example_source, import_playbook
+    from amends.sources.base import Item
+    from amends.timers.flows import run_due
+
+    n = args.open_cases
+    start = datetime(YEAR, 3, 2, 9, tzinfo=UTC)
+    texts = [
+        "You charged me twice for order {i}, I want the money back.",
+        "Parcel {i} has not arrived after two weeks, where is it?",
+        "The app crashes when I open my account page ({i}).",
+        "Order {i} came broken and nobody answers my mails.",
+    ]
+    items = [
+        Item(
+            channel=Channel.EMAIL,
+            text=texts[i % len(texts)].format(i=i),
+            received_at=start + timedelta(seconds=7 * i),
+            source_id=f"bench-{i}",
+            author_name=f"Customer {i}",
+            identities=(IdentityRef(IdentityKind.EMAIL, f"c{i}@example.com"),),
+        )
+        for i in range(n)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        upgrade(engine)
+        with session_scope(engine) as session:
+            import_playbook(session, example_source(), now=start, actor="bench")
+        t0 = time.perf_counter()
+        with session_scope(engine) as session:
+            summary = ingest(session, items, origin="bench", fmt="feedback", now=start)
+        ingest_s = time.perf_counter() - t0
+        with session_scope(engine, write=False) as session:
+            pending = session.scalar(
+                select(func.count()).select_from(Timer).where(Timer.status == "pending")
+            )
+        later = start + timedelta(days=30)
+        t0 = time.perf_counter()
+        stats = run_due(engine, now=later, settings=Settings())
+        tick_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with session_scope(engine) as session:
+            session.execute(update(Timer).values(status="pending"))
+        with session_scope(engine) as session:
+            session.execute(
+                update(Timer).where(Timer.due_at <= later).values(status="done", fired_at=later)
+            )
+        floor_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        idle = run_due(engine, now=later, settings=Settings())
+        idle_s = time.perf_counter() - t0
+        engine.dispose()
+    return {
+        "open_cases": summary.cases_opened,
+        "ingest_with_clocks_s": round(ingest_s, 2),
+        "ingest_items_per_s": round(n / ingest_s),
+        "timers_pending_after_ingest": pending,
+        "tick_fired": stats.total_fired,
+        "tick_fired_by_kind": stats.fired,
+        "tick_s": round(tick_s, 2),
+        "timers_per_s": round(stats.total_fired / tick_s) if tick_s else None,
+        "baseline_mark_done_s": round(floor_s, 3),
+        "ratio_to_baseline": round(tick_s / floor_s, 1) if floor_s else None,
+        "idle_tick_s": round(idle_s, 4),
+        "idle_tick_fired": idle.total_fired,
+    }
+
 
 PARTS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "deadlines": part_deadlines,
+    "tick": part_tick,
 }
 
 
@@ -144,6 +228,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000, help="synthetic cases")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the cases")
+    parser.add_argument(
+        "--open-cases", type=int, default=10_000, help="open cases for the tick part"
+    )
     parser.add_argument(
         "--part", choices=sorted(PARTS), action="append", help="run only this part (repeatable)"
     )

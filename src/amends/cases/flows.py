@@ -118,7 +118,15 @@ def on_warning(session: Session, timer: Timer, ctx: TickContext, *, at: datetime
     clock = Clock(timer.clock or Clock.RESOLUTION)
     due = service.running_clocks(case)[clock]
     message = f"case #{case.id}: {_clock_words(clock)} due {due:%Y-%m-%d %H:%M} UTC"
-    notify(session, case, ["assignee", "team_lead"], kind="sla_warning", message=message, at=at)
+    notify(
+        session,
+        case,
+        ["assignee", "team_lead"],
+        kind="sla_warning",
+        message=message,
+        at=at,
+        policy=ctx.policy,
+    )
     service.record(
         session,
         case,
@@ -191,7 +199,9 @@ def on_escalate(session: Session, timer: Timer, ctx: TickContext, *, at: datetim
     message = f"case #{case.id} escalated (level {level_no}): {_clock_words(clock)} overdue" + (
         f"; {', '.join(done)}" if done else ""
     )
-    notify(session, case, list(level.notify), kind="escalation", message=message, at=at)
+    notify(
+        session, case, list(level.notify), kind="escalation", message=message, at=at, policy=policy
+    )
     service.record(
         session,
         case,
@@ -231,6 +241,7 @@ def _reassign(
         if team is None or team.id == case.team_id:
             return None
         service._set_owner(session, case, team, None, actor=service.SYSTEM, now=at, reason=reason)
+        session.flush()  # the load count below must see this batch's assignments
         service.auto_assign(session, [case], policy=policy, now=at)
         return f"team {team.name}"
     agent = session.scalar(select(Agent).where(Agent.email == target))
@@ -275,13 +286,19 @@ def recipients(session: Session, case: Case, who: Sequence[str], policy: Policy)
 
 
 def notify(
-    session: Session, case: Case, who: Sequence[str], *, kind: str, message: str, at: datetime
+    session: Session,
+    case: Case,
+    who: Sequence[str],
+    *,
+    kind: str,
+    message: str,
+    at: datetime,
+    policy: Policy,
 ) -> list[Agent]:
     """Tell agents about a case, in the desk and by mail."""
     from amends.outbound.service import enqueue_mail
-    from amends.playbook.service import active_policy
 
-    agents = recipients(session, case, who, active_policy(session))
+    agents = recipients(session, case, who, policy)
     for agent in agents:
         session.add(
             Notification(
@@ -296,6 +313,7 @@ def notify(
             now=at,
             kind=kind,
             case_id=case.id,
+            flush=False,
         )
     return agents
 

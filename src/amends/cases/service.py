@@ -300,6 +300,7 @@ def transition(
         case.closed_at = None
         case.escalation_level = 0
         timers.cancel(session, [case.id], kinds=FOLLOWUP_TIMERS)
+        _cancel_scheduled_followups(session, case.id)
         start_clock(session, case, Clock.RESOLUTION, now, policy=policy, now=now)
         start_clock(session, case, Clock.NEXT_RESPONSE, now, policy=policy, now=now)
     elif target is CaseStatus.RESOLVED:
@@ -334,6 +335,18 @@ def transition(
         schedule_followup(session, case, policy=policy, now=now)
     session.flush()
     return case
+
+
+def _cancel_scheduled_followups(session: Session, case_id: int) -> None:
+    """A check-in that has not gone out has nothing to ask once the case is open again."""
+    from amends.followups.models import FollowUp, FollowUpStatus
+
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.case_id == case_id, FollowUp.status == FollowUpStatus.SCHEDULED)
+        .values(status=FollowUpStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def responded(
@@ -566,7 +579,12 @@ def auto_assign(session: Session, cases: Sequence[Case], *, policy: Policy, now:
     for agent in session.scalars(select(Agent).where(Agent.active, Agent.team_id.is_not(None))):
         assert agent.team_id is not None
         members.setdefault(agent.team_id, []).append(agent)
-    load = open_load(session, [a.id for group in members.values() for a in group])
+    # Within one unit of work (a tick's batch) the loads are counted once and kept up to date
+    # here: counting them for every case would read every open case again and again.
+    load: dict[int, int] = session.info.setdefault("amends.load", {})
+    unknown = [a.id for group in members.values() for a in group if a.id not in load]
+    counted = open_load(session, unknown)
+    load.update({aid: counted.get(aid, 0) for aid in unknown})
     done = 0
     for case in todo:
         owner = policy.owner(case.category)

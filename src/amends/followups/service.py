@@ -114,23 +114,34 @@ def answer(
 ) -> tuple[FollowUp, str]:
     """Record the customer's answer (once: a second press changes nothing) and act on it: a
     bad one reopens the case and tells its owner, a good one closes it with thanks, a middling
-    one closes it. Returns the follow-up and its verdict."""
+    one closes it. Returns the follow-up and its verdict. For a case merged since, the answer
+    acts on the case it was merged into."""
     from amends.cases import flows as case_flows
     from amends.cases import service as cases
     from amends.cases.rules import CaseStatus
 
     survey = open_survey(session, token, now=now, secret=secret)
     row, case = survey.followup, survey.case
+    # A case merged since lives on in the case it was folded into: the answer acts there.
+    for _ in range(100):
+        if case.merged_into_id is None:
+            break
+        case = cases.get_case(session, case.merged_into_id)
     if not survey.low <= score <= survey.high:
         raise InvalidInput(f"score must be {survey.low} to {survey.high}")
+    # Lock the row and read it again: of two presses at once (a double click), the second
+    # waits for the first and then finds it answered (PostgreSQL; SQLite writers queue anyway).
+    session.refresh(row, with_for_update=True)
     if row.status is FollowUpStatus.ANSWERED:
         assert row.score is not None
         return row, verdict(row.scale, row.score)
+    if row.status is not FollowUpStatus.SENT:  # it lapsed while this answer was on its way
+        raise Conflict("this survey has expired")
     row.status = FollowUpStatus.ANSWERED
     row.answered_at = now
     row.score = score
     row.comment = (comment or "").strip()[:5000] or None
-    timers.cancel(session, [case.id], kinds=["followup.expire"])
+    timers.cancel(session, [row.case_id], kinds=["followup.expire"])
     said = verdict(row.scale, score)
     data = {"followup": row.id, "scale": row.scale.value, "score": score, "verdict": said}
     cases.record(session, case, "survey_answered", actor=cases.CUSTOMER, now=now, data=data)
@@ -153,6 +164,7 @@ def answer(
             message=f"case #{case.id} reopened: the customer answered "
             f"{row.scale.value.upper()} {score}",
             at=now,
+            policy=policy,
         )
     elif case.status is CaseStatus.RESOLVED:
         cases.transition(

@@ -61,6 +61,7 @@ def enqueue_mail(
     reply_to: str | None = None,
     html: str | None = None,
     mail_from: str | None = None,
+    flush: bool = True,
 ) -> OutboundMail:
     """Queue one mail, due at `now`, with its Message-ID fixed already (so the caller can thread
     replies on it). `mail_from` only picks the Message-ID's domain; it defaults to the configured
@@ -92,7 +93,8 @@ def enqueue_mail(
         created_at=now,
     )
     session.add(mail)
-    session.flush()
+    if flush:  # assigns the id; bulk callers (a tick's notifications) leave it to the commit
+        session.flush()
     return mail
 
 

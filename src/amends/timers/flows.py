@@ -77,25 +77,75 @@ def run_due(
     stats = TickStats()
     handlers = _handlers()
     while True:
-        with session_scope(engine, write=True) as session:
-            query = (
-                select(Timer)
-                .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
-                .order_by(Timer.due_at, Timer.id)
-                .limit(batch)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            due = list(session.scalars(query))
-            if not due:
-                return stats
-            ctx = TickContext(
-                policy=active_policy(session),
-                secret=_secret(settings),
-                public_url=settings.public_url if settings else TickContext.public_url,
-            )
-            for timer in due:
-                _fire(session, timer, handlers, ctx=ctx, now=now, stats=stats)
+        fired: dict[str, int] = {}
+        try:
+            # The fast way: the whole batch in one transaction.
+            with session_scope(engine, write=True) as session:
+                due = _claim_due(session, now=now, batch=batch)
+                if not due:
+                    return stats
+                ctx = _context(session, settings)
+                _hold(session, due)
+                with session.no_autoflush:  # one flush at commit, not one per query
+                    for timer in due:
+                        _run(session, timer, handlers, ctx, now=now)
+                        fired[timer.kind] = fired.get(timer.kind, 0) + 1
+        except (DomainError, ValueError):
+            # One timer failed and the batch rolled back: run it again a timer at a time, each
+            # in a savepoint, so that only the broken one is set aside.
+            fired = {}
+            with session_scope(engine, write=True) as session:
+                ctx = _context(session, settings)
+                for timer in _claim_due(session, now=now, batch=batch):
+                    _fire(session, timer, handlers, ctx=ctx, now=now, stats=stats, fired=fired)
+        for kind, n in fired.items():
+            stats.fired[kind] = stats.fired.get(kind, 0) + n
+
+
+def _hold(session: Session, due: list[Timer]) -> None:
+    """Load the batch's cases, and every team and agent, once: the session keeps only weak
+    references, so without this each handler would read them again."""
+    from amends.db import chunked
+    from amends.teams.models import Agent, Team
+
+    ids = sorted({t.case_id for t in due if t.case_id is not None})
+    held: list[object] = []
+    for part in chunked(ids):
+        held += session.scalars(select(Case).where(Case.id.in_(part))).all()
+    held += session.scalars(select(Team)).all()
+    held += session.scalars(select(Agent)).all()
+    session.info["amends.held"] = held
+
+
+def _context(session: Session, settings: Settings | None) -> TickContext:
+    return TickContext(
+        policy=active_policy(session),
+        secret=_secret(settings),
+        public_url=settings.public_url if settings else TickContext.public_url,
+    )
+
+
+def _claim_due(session: Session, *, now: datetime, batch: int) -> list[Timer]:
+    query = (
+        select(Timer)
+        .where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
+        .order_by(Timer.due_at, Timer.id)
+        .limit(batch)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _run(
+    session: Session, timer: Timer, handlers: dict[str, Handler], ctx: TickContext, *, now: datetime
+) -> None:
+    handler = handlers.get(timer.kind)
+    if handler is None:
+        raise DomainError(f"no handler for timer kind {timer.kind!r}")
+    handler(session, timer, ctx, at=min(timer.due_at, now))
+    timer.status = TimerStatus.DONE
+    timer.fired_at = now
 
 
 def _secret(settings: Settings | None) -> str | None:
@@ -112,14 +162,11 @@ def _fire(
     ctx: TickContext,
     now: datetime,
     stats: TickStats,
+    fired: dict[str, int],
 ) -> None:
-    handler = handlers.get(timer.kind)
-    at = min(timer.due_at, now)
     try:
         with session.begin_nested():
-            if handler is None:
-                raise DomainError(f"no handler for timer kind {timer.kind!r}")
-            handler(session, timer, ctx, at=at)
+            _run(session, timer, handlers, ctx, now=now)
     except (DomainError, ValueError) as exc:
         # One broken timer (a case deleted by hand, a playbook that no longer fits) must not
         # hold up the rest: it is kept, failed, with its reason.
@@ -129,9 +176,7 @@ def _fire(
         stats.failed += 1
         log.warning("timer %s (%s) failed: %s", timer.id, timer.kind, type(exc).__name__)
         return
-    timer.status = TimerStatus.DONE
-    timer.fired_at = now
-    stats.fired[timer.kind] = stats.fired.get(timer.kind, 0) + 1
+    fired[timer.kind] = fired.get(timer.kind, 0) + 1
 
 
 def assign_waiting(engine: Engine, *, now: datetime, batch: int = 500) -> int:

@@ -103,23 +103,34 @@ def survey_answer(
     request: Request,
     token: Annotated[str, Path(max_length=500)],
     session: SessionDep,
-    score: Annotated[int, Form(ge=0, le=10)],
+    # Read as text and checked by the service: a score off the scale (or no score) gets the
+    # survey page with its reason, not the API's JSON error.
+    score: Annotated[str, Form(max_length=20)] = "",
     comment: Annotated[str | None, Form(max_length=5000)] = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     try:
-        _, verdict = followups.answer(
-            session,
-            token,
-            score,
-            comment=comment,
-            now=request.app.state.clock(),
-            secret=secret,
-            policy=active_policy(session),
-        )
+        # A savepoint: an answer that fails part-way leaves nothing half-recorded.
+        with session.begin_nested():
+            _, verdict = followups.answer(
+                session,
+                token,
+                _score(score),
+                comment=comment,
+                now=request.app.state.clock(),
+                secret=secret,
+                policy=active_policy(session),
+            )
     except InvalidInput as exc:
         return _survey_page(request, "gone", 422, title="Please pick a score", message=str(exc))
     except DomainError as exc:
         return _survey_error(request, exc)
     return _survey_page(request, "thanks", verdict=verdict)
+
+
+def _score(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidInput("choose one of the scores") from None
