@@ -1,12 +1,15 @@
 """GoEmotions test macro-F1 of the committed emotion model: 28 labels and Ekman's 7.
 
 Thresholds were tuned per label on the dev split at build time. Published (Demszky et al. 2020):
-BERT 0.46 (28 labels), 0.62 (Ekman).
+BERT 0.46 (28 labels), 0.62 (Ekman). The optional contextual encoder (`amends[encoder]`) is not
+used by the emotion model: heads over its frozen sentence vectors scored lower than the TF-IDF
+heads and did not raise the blend on the dev split (evals/README.md).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +48,14 @@ def main() -> None:
     model = emotions.default_model()
     texts, y28 = read(data / "goemotions" / "original" / "test.tsv", 28)
     _, y7 = read(data / "goemotions" / "ekman" / "test.tsv", 7)
+    started = time.perf_counter()
     proba = model.probabilities(texts)
-    figures: dict[str, object] = {"eval": "goemotions", "test_texts": len(texts)}
+    rate = len(texts) / (time.perf_counter() - started)
+    figures: dict[str, object] = {
+        "eval": "goemotions",
+        "test_texts": len(texts),
+        "texts_per_second": round(rate),
+    }
     for group, y, published in (("go", y28, 0.46), ("ekman", y7, 0.62)):
         cols = model.index(group)
         pred = proba[:, cols] >= model.thresholds[cols]

@@ -84,6 +84,8 @@ TFIDF_C = 1.0
 # word 1-2-grams and char_wb 2-5-grams, at most this many of each (chosen on the dev split)
 EMOTION_FEATURES = 40_000
 EMB_C = 10.0
+# C of the NB-weighted TF-IDF heads (chosen on the dev split: 0.3 and 1.0 tied on it)
+NB_C = 1.0
 EMOTION_EMB_WEIGHTS = (0.0, 0.15, 0.3, 0.45)
 POLARITY_EMB_WEIGHT = 0.2
 
@@ -202,36 +204,41 @@ def step_emotions(data: Path) -> dict[str, object]:
     e_bias: list[float] = []
     thresholds: list[float] = []
 
-    def fit_head(rows: np.ndarray, y: np.ndarray) -> None:
-        tc, tb = training.fit_binary(t_tr[rows], y.tolist(), c=TFIDF_C)
-        ec, eb = training.fit_binary(e_tr[rows], y.tolist(), c=EMB_C)
-        t_coefs.append(training.round_f16(tc))
-        t_bias.append(tb)
-        e_coefs.append(training.round_f16(ec))
-        e_bias.append(eb)
-
-    def dev_probabilities(j: int) -> tuple[np.ndarray, np.ndarray]:
-        p_t = 1 / (1 + np.exp(-(t_dv @ t_coefs[j] + t_bias[j])))
-        p_e = 1 / (1 + np.exp(-(e_dv @ e_coefs[j] + e_bias[j])))
-        return p_t, p_e
+    def sigmoid(z: np.ndarray) -> np.ndarray:
+        out: np.ndarray = 1 / (1 + np.exp(-z))
+        return out
 
     weights: list[float] = []
-    everyone = np.arange(len(go_tr))
-    for j, (name, y_tr, y_dv) in enumerate(zip(heads, targets_tr, targets_dv, strict=True)):
-        fit_head(everyone, y_tr)
-        p_t, p_e = dev_probabilities(j)
-        # the embedding's share and the threshold of each head: the best dev F1
-        best = (-1.0, 0.0, 0.5)
-        for w in EMOTION_EMB_WEIGHTS:
-            p = (1 - w) * p_t + w * p_e
-            t = _best_threshold(y_dv, p)
-            f1 = _f1(y_dv, p >= t)
-            if f1 > best[0]:
-                best = (f1, w, t)
-        weights.append(best[1])
-        thresholds.append(best[2])
+    nb_heads: list[str] = []
+    for name, y_tr, y_dv in zip(heads, targets_tr, targets_dv, strict=True):
+        ec, eb = training.fit_binary(e_tr, y_tr.tolist(), c=EMB_C)
+        ec = training.round_f16(ec)
+        p_e = sigmoid(e_dv @ ec + eb)
+        # two TF-IDF heads to choose from: plain, and NB-weighted (each feature scaled by its
+        # log-count ratio, Wang & Manning 2012); both are one linear model over the same features
+        tc, tb = training.fit_binary(t_tr, y_tr.tolist(), c=TFIDF_C)
+        nc, nbias = training.fit_binary_nb(t_tr, y_tr, c=NB_C)
+        # the TF-IDF head, the embedding's share and the threshold: the best dev F1
+        best = (-1.0, tc, tb, 0.0, 0.5, "plain")
+        for variant, coef, bias in (("plain", tc, tb), ("nb", nc, nbias)):
+            coef = training.round_f16(coef)
+            p_t = sigmoid(t_dv @ coef + bias)
+            for w in EMOTION_EMB_WEIGHTS:
+                p = (1 - w) * p_t + w * p_e
+                t = _best_threshold(y_dv, p)
+                f1 = _f1(y_dv, p >= t)
+                if f1 > best[0]:
+                    best = (f1, coef, bias, w, t, variant)
+        t_coefs.append(best[1])
+        t_bias.append(best[2])
+        e_coefs.append(ec)
+        e_bias.append(eb)
+        weights.append(best[3])
+        thresholds.append(best[4])
+        if best[5] == "nb":
+            nb_heads.append(name)
         sys.stderr.write(
-            f"  {name}: dev F1 {best[0]:.3f}, weight {best[1]}, threshold {best[2]:.2f}\n"
+            f"  {name}: dev F1 {best[0]:.3f}, {best[5]}, weight {best[3]}, thr {best[4]:.2f}\n"
         )
     # polarity: over word and char n-grams or over words alone (the first block), whichever is
     # the more accurate on the dev split's polar texts (sentiment leans on it, out of domain too)
@@ -276,6 +283,7 @@ def step_emotions(data: Path) -> dict[str, object]:
     p_pol = model.probabilities([go_dv[i] for i in polar_dv])[:, -1]
     return {
         "heads": len(heads),
+        "nb_weighted_heads": nb_heads,
         "features": featurizer.n_features,
         "polarity_features": pol_best[3],
         "polarity_dev_accuracy": round(float(np.mean((p_pol >= 0.5) == y_pol_dv)), 4),
@@ -321,7 +329,8 @@ def step_category(data: Path) -> dict[str, object]:
     from amends.analysis.taxonomy import train_taxonomy
 
     texts, labels = category_examples(data)
-    model = train_taxonomy(texts, labels, balanced=True, char_ngrams=False)
+    # the committed default must run without the optional encoder
+    model = train_taxonomy(texts, labels, balanced=True, char_ngrams=False, encoder=False)
     (MODELS / "category.npz").write_bytes(model.to_bytes())
     counts: dict[str, int] = {}
     for label in labels:

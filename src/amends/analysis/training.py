@@ -96,6 +96,20 @@ def fit_binary(features: Any, targets: Sequence[int], *, c: float) -> tuple[F32,
     return np.asarray(model.coef_[0], dtype=np.float32), float(model.intercept_[0])
 
 
+def fit_binary_nb(features: Any, targets: Any, *, c: float) -> tuple[F32, float]:
+    """NB-weighted balanced logistic regression (Wang & Manning 2012's NBSVM with a logistic
+    loss): each feature scaled by its log-count ratio between the two classes, folded back into
+    the coefficients, so the result is one linear model over the same features: (coef, bias)."""
+    from scipy.sparse import diags
+
+    y = np.asarray(targets).astype(bool)
+    pos = np.asarray(features[y].sum(axis=0)).ravel() + 1.0
+    neg = np.asarray(features[~y].sum(axis=0)).ravel() + 1.0
+    ratio = np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+    coef, bias = fit_binary(features @ diags(ratio), y.astype(int).tolist(), c=c)
+    return (ratio * coef).astype(np.float32), bias
+
+
 def round_f16(a: F32) -> F32:
     """Round to float16 precision, so that a saved model predicts exactly as the fitted one."""
     return a.astype(np.float16).astype(np.float32)

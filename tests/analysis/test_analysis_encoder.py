@@ -1,0 +1,186 @@
+"""The optional contextual encoder, on a tiny random BERT written here (the real weights are an
+optional package), and taxonomy models learned with it."""
+
+from __future__ import annotations
+
+import json
+import struct
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from amends.analysis import TaxonomyModel, encoder, train_taxonomy
+from amends.analysis import taxonomy as taxonomy_module
+
+HIDDEN, HEADS, LAYERS, INTERMEDIATE = 8, 2, 2, 16
+WORDS = [
+    "my",
+    "parcel",
+    "is",
+    "late",
+    "charged",
+    "twice",
+    "card",
+    "locked",
+    "out",
+    "account",
+    "password",
+    "refund",
+    "where",
+]
+
+
+def _write_safetensors(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    blobs: list[bytes] = []
+    offset = 0
+    for name, array in arrays.items():
+        blob = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def _tiny_model(folder: Path) -> Path:
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS])}
+    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tok.save(str(folder / "tokenizer.json"))
+    rng = np.random.default_rng(0)
+
+    def r(*shape: int) -> np.ndarray:
+        return rng.normal(0, 0.5, shape).astype(np.float32)
+
+    arrays = {
+        "embeddings.word_embeddings.weight": r(len(vocab), HIDDEN),
+        "embeddings.position_embeddings.weight": r(64, HIDDEN),
+        "embeddings.token_type_embeddings.weight": r(2, HIDDEN),
+        "embeddings.LayerNorm.weight": np.ones(HIDDEN, np.float32),
+        "embeddings.LayerNorm.bias": np.zeros(HIDDEN, np.float32),
+    }
+    for i in range(LAYERS):
+        p = f"encoder.layer.{i}."
+        for n in ("query", "key", "value"):
+            arrays[f"{p}attention.self.{n}.weight"] = r(HIDDEN, HIDDEN)
+            arrays[f"{p}attention.self.{n}.bias"] = r(HIDDEN)
+        arrays[f"{p}attention.output.dense.weight"] = r(HIDDEN, HIDDEN)
+        arrays[f"{p}attention.output.dense.bias"] = r(HIDDEN)
+        arrays[f"{p}attention.output.LayerNorm.weight"] = np.ones(HIDDEN, np.float32)
+        arrays[f"{p}attention.output.LayerNorm.bias"] = np.zeros(HIDDEN, np.float32)
+        arrays[f"{p}intermediate.dense.weight"] = r(INTERMEDIATE, HIDDEN)
+        arrays[f"{p}intermediate.dense.bias"] = r(INTERMEDIATE)
+        arrays[f"{p}output.dense.weight"] = r(HIDDEN, INTERMEDIATE)
+        arrays[f"{p}output.dense.bias"] = r(HIDDEN)
+        arrays[f"{p}output.LayerNorm.weight"] = np.ones(HIDDEN, np.float32)
+        arrays[f"{p}output.LayerNorm.bias"] = np.zeros(HIDDEN, np.float32)
+    _write_safetensors(folder / "model.safetensors", arrays)
+    config = {
+        "hidden_size": HIDDEN,
+        "num_attention_heads": HEADS,
+        "num_hidden_layers": LAYERS,
+    }
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The tiny model installed as if it were the encoder package's weights."""
+    folder = _tiny_model(tmp_path)
+    monkeypatch.setattr(encoder, "model_dir", lambda: folder)
+    monkeypatch.delenv("AMENDS_ENCODER", raising=False)
+    encoder.encoder.cache_clear()
+    yield folder
+    encoder.encoder.cache_clear()
+
+
+def test_safetensors_are_read_without_torch(tiny: Path) -> None:
+    arrays = encoder.read_safetensors(tiny / "model.safetensors")
+    assert arrays["embeddings.word_embeddings.weight"].shape == (4 + len(WORDS), HIDDEN)
+    assert arrays["encoder.layer.1.output.dense.weight"].dtype == np.float32
+
+
+def test_vectors_are_unit_length_and_do_not_depend_on_the_batch(tiny: Path) -> None:
+    enc = encoder.encoder()
+    alone = enc.embed(["my parcel is late"])
+    batch = enc.embed(["card", "my parcel is late", "where is my refund my account is locked out"])
+    assert batch.shape == (3, HIDDEN)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, rtol=1e-5)
+    # padding to the longest text of the batch must not change a shorter text's vector
+    np.testing.assert_allclose(batch[1], alone[0], atol=1e-5)
+    assert enc.embed([]).shape == (0, HIDDEN)
+
+
+def test_switch_and_missing_package(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert encoder.available()
+    monkeypatch.setenv("AMENDS_ENCODER", "off")
+    assert not encoder.available()
+    monkeypatch.setattr(encoder, "model_dir", lambda: None)
+    monkeypatch.delenv("AMENDS_ENCODER")
+    encoder.encoder.cache_clear()
+    assert not encoder.available()
+    with pytest.raises(RuntimeError, match="amends\\[encoder\\]"):
+        encoder.encoder()
+
+
+TEXTS = [
+    "my parcel is late",
+    "where is my parcel",
+    "parcel late again",
+    "charged twice on my card",
+    "card charged twice",
+    "my card was charged",
+    "locked out of my account",
+    "account password locked",
+    "password locked out",
+]
+LABELS = ["delivery"] * 3 + ["billing"] * 3 + ["access"] * 3
+
+
+def test_model_learned_with_the_encoder_records_it(tiny: Path) -> None:
+    model = train_taxonomy(TEXTS, LABELS)
+    assert model.encoder == encoder.NAME
+    assert model.enc_coef is not None
+    assert model.enc_coef.shape == (HIDDEN, 3)
+    loaded = TaxonomyModel.from_bytes(model.to_bytes())
+    assert loaded.encoder == encoder.NAME
+    np.testing.assert_array_equal(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+    assert [label for label, _ in loaded.predict(TEXTS)] == LABELS
+    # an encoder-free model keeps the first format, which older readers accept
+    plain = train_taxonomy(TEXTS, LABELS, encoder=False)
+    assert plain.encoder is None
+    assert b"amends-taxonomy/2" not in plain.to_bytes()
+
+
+def test_model_applied_without_its_encoder_falls_back_with_a_warning(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = train_taxonomy(TEXTS, LABELS)
+    monkeypatch.setenv("AMENDS_ENCODER", "off")
+    with pytest.warns(RuntimeWarning, match="not installed here"):
+        proba = model.predict_proba(TEXTS)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        predicted = [label for label, _ in model.predict(TEXTS)]
+    assert predicted == LABELS
+
+
+def test_weights_are_shares() -> None:
+    assert sum(taxonomy_module.ENCODER_WEIGHTS) == pytest.approx(1.0)
