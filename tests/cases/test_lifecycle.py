@@ -355,3 +355,19 @@ def test_same_matter_joins_other_matters_open_their_own_case_and_agents_merge_an
     assert split["deadlines"]
     refused = runner.invoke(app, ["cases", "merge", str(keep), str(keep)])
     assert refused.exit_code == 1
+
+
+def test_a_more_urgent_complaint_brings_the_deadlines_forward(
+    desk: Callable[[], Engine], tmp_path: Path
+) -> None:
+    ingest(tmp_path / "in", [complaint("The app is a bit slow today.", at(2, 9))], now=at(2, 9))
+    before = the_case(at(2, 9, 5))
+    due_before = datetime.fromisoformat(deadline(before, "first_response")["due"])
+    urgent = "The charger caught fire and burned my hand. My lawyer will hear about this."
+    ingest(tmp_path / "in", [complaint(urgent, at(2, 9, 5))], now=at(2, 9, 5))
+    after = the_case(at(2, 9, 5))
+    assert after["id"] == before["id"]
+    assert after["priority"] == "P1"
+    # P1: one hour on the 24/7 calendar from the opening at 09:00.
+    assert deadline(after, "first_response")["due"] == at(2, 10).isoformat()
+    assert datetime.fromisoformat(deadline(after, "first_response")["due"]) < due_before

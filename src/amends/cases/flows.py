@@ -70,6 +70,10 @@ def after_ingest(
             data={"priority": case.priority, "category": case.category},
         )
     timers.schedule_many(session, new_timers, now=now)
+    # A more urgent complaint on an open case may have raised its priority: its first-response
+    # and resolution promises come forward to the new targets, never back.
+    for case_id in sorted({t.case_id for t in touches} - opened_set):
+        _tighten(session, cases[case_id], policy=policy, now=now)
     for touch in sorted(touches, key=lambda t: (t.at, t.case_id)):
         case = cases[touch.case_id]
         if touch.incoming:
@@ -90,6 +94,18 @@ def after_ingest(
             )
     service.auto_assign(session, [cases[i] for i in sorted(opened_set)], policy=policy, now=now)
     session.flush()
+
+
+def _tighten(session: Session, case: Case, *, policy: Policy, now: datetime) -> None:
+    if case.paused_at is not None:
+        return
+    running = service.running_clocks(case)
+    for clock in (Clock.FIRST_RESPONSE, Clock.RESOLUTION):
+        due = running.get(clock)
+        if due is None or due <= now:
+            continue
+        if service.plan_clock(policy, case, clock, case.opened_at).due < due:
+            service.start_clock(session, case, clock, case.opened_at, policy=policy, now=now)
 
 
 # ---- what timers do -------------------------------------------------------------------------
