@@ -12,6 +12,7 @@ from amends.cases import service
 from amends.cases.models import Case
 from amends.cases.rules import CaseStatus
 from amends.playbook.service import active_policy
+from amends.sla.rules import format_approx
 
 cases = typer.Typer(no_args_is_help=True, help="Cases: one recovery each.")
 
@@ -36,7 +37,7 @@ def deadline_rows(case: Case, now: datetime) -> list[dict[str, Any]]:
             "clock": d.clock.value,
             "due": d.due.isoformat(),
             "met_at": d.met_at.isoformat() if d.met_at else None,
-            "breached": d.breached(now) or d.clock.value in case.breaches,
+            "breached": d.breached(now),
             "running": d.met_at is None and case.status.value not in ("resolved", "closed"),
         }
         for d in service.deadlines(case)
@@ -44,6 +45,7 @@ def deadline_rows(case: Case, now: datetime) -> list[dict[str, Any]]:
 
 
 def case_json(case: Case, now: datetime) -> dict[str, Any]:
+    deadlines = deadline_rows(case, now)
     return {
         "id": case.id,
         "customer_id": case.customer_id,
@@ -62,8 +64,8 @@ def case_json(case: Case, now: datetime) -> dict[str, Any]:
         "escalation_level": case.escalation_level,
         "reopened_count": case.reopened_count,
         "merged_into": case.merged_into_id,
-        "deadlines": deadline_rows(case, now),
-        "breached": any(d["breached"] for d in deadline_rows(case, now)),
+        "deadlines": deadlines,
+        "breached": any(d["breached"] for d in deadlines),
     }
 
 
@@ -336,8 +338,6 @@ def queue(
 def _left(due: datetime | None, now: datetime) -> str:
     if due is None:
         return "paused"
-    seconds = int((due - now).total_seconds())
-    if seconds < 0:
+    if due < now:
         return "overdue"
-    hours, rest = divmod(seconds // 60, 60)
-    return f"{hours}h{rest:02d}m left" if hours < 48 else f"{hours // 24}d left"
+    return f"{format_approx((due - now).total_seconds())} left"

@@ -15,7 +15,7 @@ from amends.cases import service
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, Clock
 from amends.db import chunked
-from amends.playbook.rules import Policy
+from amends.playbook.rules import EscalationLevel, Policy
 from amends.teams.models import Agent, Notification, Team
 from amends.timers import service as timers
 from amends.timers.models import Timer
@@ -172,16 +172,7 @@ def on_breach(session: Session, timer: Timer, ctx: TickContext, *, at: datetime)
         data={"due": service.running_clocks(case)[clock].isoformat()},
     )
     if policy.escalation and case.escalation_level == 0:
-        first = policy.escalation[0]
-        timers.schedule(
-            session,
-            "sla.escalate",
-            at + first.after,
-            now=at,
-            case_id=case.id,
-            clock=clock.value,
-            data={"level": first.level},
-        )
+        _escalate_later(session, case, clock, policy.escalation[0], at=at)
 
 
 def on_escalate(session: Session, timer: Timer, ctx: TickContext, *, at: datetime) -> None:
@@ -228,16 +219,22 @@ def on_escalate(session: Session, timer: Timer, ctx: TickContext, *, at: datetim
         data={"clock": clock.value, "actions": done},
     )
     if level_no < len(policy.escalation):
-        following = policy.escalation[level_no]
-        timers.schedule(
-            session,
-            "sla.escalate",
-            at + following.after,
-            now=at,
-            case_id=case.id,
-            clock=clock.value,
-            data={"level": following.level},
-        )
+        _escalate_later(session, case, clock, policy.escalation[level_no], at=at)
+
+
+def _escalate_later(
+    session: Session, case: Case, clock: Clock, level: EscalationLevel, *, at: datetime
+) -> None:
+    """The chain's next level acts `level.after` from now, for the clock that went late."""
+    timers.schedule(
+        session,
+        "sla.escalate",
+        at + level.after,
+        now=at,
+        case_id=case.id,
+        clock=clock.value,
+        data={"level": level.level},
+    )
 
 
 def _reassign(

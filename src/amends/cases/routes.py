@@ -38,7 +38,7 @@ def _row(case: Case, now: datetime) -> QueueRow:
             clock=d.clock,
             due=d.due,
             met_at=d.met_at,
-            breached=d.breached(now) or d.clock.value in case.breaches,
+            breached=d.breached(now),
         )
         for d in service.deadlines(case)
     ]

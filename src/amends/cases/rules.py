@@ -59,10 +59,6 @@ def can_transition(current: CaseStatus, target: CaseStatus) -> bool:
     return target in _ALLOWED[current]
 
 
-def allowed_targets(current: CaseStatus) -> frozenset[CaseStatus]:
-    return _ALLOWED[current]
-
-
 def is_reopen(current: CaseStatus, target: CaseStatus) -> bool:
     return current not in OPEN_STATUSES and target in OPEN_STATUSES
 
@@ -105,7 +101,8 @@ class Deadline:
     clock: Clock
     due: datetime
     met_at: datetime | None  # when the promise was kept; None while it runs
+    flagged: bool = False  # a breach was recorded (its due time may have moved since)
 
     def breached(self, now: datetime) -> bool:
-        """Late: kept after its due time, or still running past it."""
-        return (self.met_at or now) > self.due
+        """Late: recorded as breached, kept after its due time, or still running past it."""
+        return self.flagged or (self.met_at or now) > self.due

@@ -3,9 +3,10 @@ commit. Every change is recorded as a CaseEvent with who, when and why."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -26,7 +27,7 @@ from amends.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction
 from amends.playbook.rules import Policy
-from amends.sla.rules import add_business_time, business_time_between
+from amends.sla.rules import add_business_time, business_time_between, is_open
 from amends.teams.models import Agent, Team
 from amends.timers import service as timers
 
@@ -161,7 +162,12 @@ class ClockPlan:
 
 
 def plan_clock(
-    policy: Policy, case: Case, clock: Clock, start: datetime, *, remaining: Any = None
+    policy: Policy,
+    case: Case,
+    clock: Clock,
+    start: datetime,
+    *,
+    remaining: timedelta | None = None,
 ) -> ClockPlan:
     """When `clock`, started at `start`, falls due and when to warn. `remaining` (business
     time) replaces the full target when a paused clock resumes."""
@@ -197,16 +203,16 @@ def running_clocks(case: Case) -> dict[Clock, datetime]:
 
 def deadlines(case: Case) -> list[Deadline]:
     """Every promise of the case, kept or running, for the queue and the case view."""
-    found: list[Deadline] = []
-    if case.first_response_due is not None:
-        found.append(
-            Deadline(Clock.FIRST_RESPONSE, case.first_response_due, case.first_responded_at)
-        )
-    if case.next_response_due is not None:
-        found.append(Deadline(Clock.NEXT_RESPONSE, case.next_response_due, None))
-    if case.resolution_due is not None:
-        found.append(Deadline(Clock.RESOLUTION, case.resolution_due, case.resolved_at))
-    return found
+    promises = (
+        (Clock.FIRST_RESPONSE, case.first_response_due, case.first_responded_at),
+        (Clock.NEXT_RESPONSE, case.next_response_due, None),
+        (Clock.RESOLUTION, case.resolution_due, case.resolved_at),
+    )
+    return [
+        Deadline(clock, due, met_at, flagged=clock.value in case.breaches)
+        for clock, due, met_at in promises
+        if due is not None
+    ]
 
 
 def refresh_next_due(case: Case) -> None:
@@ -222,7 +228,7 @@ def start_clock(
     *,
     policy: Policy,
     now: datetime,
-    remaining: Any = None,
+    remaining: timedelta | None = None,
 ) -> ClockPlan:
     """Set a clock's due time and schedule its warning and breach."""
     plan = plan_clock(policy, case, clock, start, remaining=remaining)
@@ -434,8 +440,7 @@ def reply(
         raise InvalidTransition(f"case {case.id} is {case.status.value}; reopen it to reply")
     agent = _agent_by_email(session, agent_email) if agent_email else None
     actor = f"agent:{agent.email}" if agent else ("auto" if automated else SYSTEM)
-    count = session.scalar(select(func.count()).select_from(Feedback)) or 0
-    source_id = f"reply-{case.id}-{now.timestamp():.6f}-{count}"
+    source_id = f"reply-{case.id}-{uuid.uuid4().hex}"
     row = Feedback(
         direction=Direction.OUT,
         channel=case.channel,
@@ -600,7 +605,7 @@ def auto_assign(session: Session, cases: Sequence[Case], *, policy: Policy, now:
             cal = policy.calendar(agent.calendar or team.calendar)
             if load.get(agent.id, 0) >= agent.capacity:
                 continue
-            if policy.respect_hours and not _on_shift(now, cal):
+            if policy.respect_hours and not is_open(now, cal):
                 continue
             candidates.append(agent)
         if not candidates:
@@ -618,12 +623,6 @@ def auto_assign(session: Session, cases: Sequence[Case], *, policy: Policy, now:
         load[best.id] = load.get(best.id, 0) + 1
         done += 1
     return done
-
-
-def _on_shift(now: datetime, cal: Any) -> bool:
-    from amends.sla.rules import is_open
-
-    return is_open(now, cal)
 
 
 # ---- merge and split ------------------------------------------------------------------------

@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from amends.api.body import read_limited
 from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, SettingsDep
 from amends.api.paging import PageOf
 from amends.errors import (
     Conflict,
     InvalidInput,
     MalformedRequest,
-    PayloadTooLarge,
     UnsupportedMediaType,
 )
 from amends.feedback import service
@@ -85,7 +85,7 @@ async def post_feedback(
     if media != "application/json" and not media.endswith("+json"):
         # Also keeps other web pages from posting into the desk with a plain form.
         raise UnsupportedMediaType("send the body as application/json")
-    body = await _read_limited(request, settings.max_payload_bytes)
+    body = await read_limited(request, settings.max_payload_bytes)
     body_hash = hashlib.sha256(body).hexdigest()
     if idempotency_key:
         previous = session.get(IdempotentRequest, idempotency_key)
@@ -129,20 +129,6 @@ async def post_feedback(
     if idempotency_key:
         _remember(session, idempotency_key, payload)
     return JSONResponse(payload, status_code=201)
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(int(declared), limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(size, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _records(body: bytes, *, now: Any) -> tuple[list[Item | Rejected], bool]:

@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from amends.cases.flows import Touch, after_ingest
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus, same_matter
 from amends.customers.models import Customer, Identity
@@ -47,6 +48,7 @@ from amends.feedback.triage import (
     analyse_batch,
     analysis_columns,
 )
+from amends.playbook.service import active_policy
 from amends.sources.base import Item, Rejected, truncate_raw
 from amends.sources.text import clean
 
@@ -514,9 +516,6 @@ def _store(
             [{"case_id": cid, "moment": moment} for cid, moment in sorted(latest.items())],
         )
         # 5. Clocks: new cases start theirs; replies and new messages move the others.
-        from amends.cases.flows import Touch, after_ingest
-        from amends.playbook.service import active_policy
-
         opened_ids = {p.case_id for p in new_cases if p.case_id is not None}
         touches = [
             Touch(

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
+from amends.api.body import read_limited
 from amends.api.deps import ClockDep, SessionDep
 from amends.errors import InvalidInput, UnsupportedMediaType
-from amends.feedback.routes import _read_limited
 from amends.playbook import service
 
 router = APIRouter(tags=["playbook"])
@@ -78,7 +78,7 @@ async def put_playbook(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and media not in _TEXT_TYPES:
         raise UnsupportedMediaType("send the playbook as application/yaml or application/json")
-    body = await _read_limited(request, service.MAX_PLAYBOOK_BYTES)
+    body = await read_limited(request, service.MAX_PLAYBOOK_BYTES)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

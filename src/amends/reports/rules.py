@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from amends.sla.rules import format_approx as format_duration
+
 FIRST_RESPONSE = "first_response"
 NEXT_RESPONSE = "next_response"
 RESOLUTION = "resolution"
@@ -138,26 +140,6 @@ def percentile(values: Sequence[float], p: int) -> float | None:
     if len(values) == 1:  # statistics.quantiles needs two points on Python 3.11
         return float(values[0])
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
-def format_duration(seconds: float | None) -> str:
-    """Readable, the two largest units: "45s", "12m 5s", "2h 5m", "3d 4h"; "-" for None."""
-    if seconds is None:
-        return "-"
-    total = round(seconds)
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, total = divmod(total, size)
-        if amount or parts:
-            parts.append(f"{amount}{unit}")
-        if len(parts) == 2:
-            break
-    if not parts:
-        return "0s"
-    shown = [parts[0]] + [p for p in parts[1:] if not p.startswith("0")]
-    return sign + " ".join(shown)
 
 
 @dataclass(frozen=True)

@@ -347,6 +347,26 @@ def format_duration(delta: timedelta) -> str:
     return ("-" if negative else "") + " ".join(parts)
 
 
+def format_approx(seconds: float | None) -> str:
+    """Readable, the two largest units: "45s", "12m 5s", "2h 5m", "3d 4h"; "-" for None."""
+    if seconds is None:
+        return "-"
+    total = round(seconds)
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        amount, total = divmod(total, size)
+        if amount or parts:
+            parts.append(f"{amount}{unit}")
+        if len(parts) == 2:
+            break
+    if not parts:
+        return "0s"
+    shown = [parts[0]] + [p for p in parts[1:] if not p.startswith("0")]
+    return sign + " ".join(shown)
+
+
 # --- internals -------------------------------------------------------------------------------
 
 

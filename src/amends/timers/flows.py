@@ -23,9 +23,10 @@ from amends.cases.flows import TickContext
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES
 from amends.config import Settings
-from amends.db import session_scope, utcnow
+from amends.db import chunked, session_scope, utcnow
 from amends.errors import DomainError
 from amends.playbook.service import active_policy
+from amends.teams.models import Agent, Team
 from amends.timers.models import Timer, TimerStatus
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,6 @@ class TickStats:
     assigned: int = 0
     mail_sent: int = 0
     webhooks_delivered: int = 0
-    waiting_for_smtp: int = 0
 
     @property
     def total_fired(self) -> int:
@@ -105,9 +105,6 @@ def run_due(
 def _hold(session: Session, due: list[Timer]) -> None:
     """Load the batch's cases, and every team and agent, once: the session keeps only weak
     references, so without this each handler would read them again."""
-    from amends.db import chunked
-    from amends.teams.models import Agent, Team
-
     ids = sorted({t.case_id for t in due if t.case_id is not None})
     held: list[object] = []
     for part in chunked(ids):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from amends.db import chunked
@@ -73,13 +73,3 @@ def cancel(
         if clock_list is not None:
             stmt = stmt.where(Timer.clock.in_(clock_list))
         session.execute(stmt)
-
-
-def pending_for(session: Session, case_id: int) -> list[Timer]:
-    return list(
-        session.scalars(
-            select(Timer)
-            .where(Timer.case_id == case_id, Timer.status == TimerStatus.PENDING)
-            .order_by(Timer.due_at, Timer.id)
-        )
-    )
