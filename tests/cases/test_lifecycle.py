@@ -371,3 +371,14 @@ def test_a_more_urgent_complaint_brings_the_deadlines_forward(
     # P1: one hour on the 24/7 calendar from the opening at 09:00.
     assert deadline(after, "first_response")["due"] == at(2, 10).isoformat()
     assert datetime.fromisoformat(deadline(after, "first_response")["due"]) < due_before
+
+
+def test_reopen_refuses_a_case_that_is_still_open(
+    desk: Callable[[], Engine], tmp_path: Path
+) -> None:
+    ingest(tmp_path / "in", [complaint(BILLING, at(2, 9))], now=at(2, 9))
+    cid = str(the_case()["id"])
+    refused = runner.invoke(app, ["cases", "reopen", cid, "--reason", "again"])
+    assert refused.exit_code == 1
+    assert "only a resolved or closed case" in refused.output
+    assert the_case()["status"] == "new"

@@ -323,7 +323,8 @@ def test_a_tampered_or_foreign_link_is_not_found(desk: Desk) -> None:
         return ("X" if text[0] != "X" else "Y") + text[1:]
 
     tampered = (f"{swap(payload)}.{signature}", f"{payload}.{swap(signature)}", signature)
-    for bad in (*tampered, "not-a-token", token.replace(".", "x", 1)):
+    overlong = token + "x" * 600
+    for bad in (*tampered, "not-a-token", token.replace(".", "x", 1), overlong):
         page = desk.web.get(f"/survey/{bad}")
         assert page.status_code == 404
         assert "Link not found" in page.text

@@ -202,7 +202,16 @@ def reopen(
     now: cliutil.NowOption = None,
 ) -> None:
     """Reopen a resolved or closed case."""
-    _move(case_id, CaseStatus.IN_PROGRESS, who, reason, now)
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
+        case = service.reopen(
+            session,
+            case_id,
+            actor=_actor(who),
+            now=cliutil.now(now),
+            policy=active_policy(session),
+            reason=reason,
+        )
+        typer.echo(f"case #{case.id} is {case.status.value}")
 
 
 @cases.command("assign")

@@ -355,6 +355,26 @@ def _cancel_scheduled_followups(session: Session, case_id: int) -> None:
     )
 
 
+def reopen(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    policy: Policy,
+    reason: str | None,
+) -> Case:
+    """Back to work for a resolved or closed case; an open one is refused, not moved."""
+    case = get_case(session, case_id)
+    if case.status in OPEN_STATUSES:
+        raise InvalidTransition(
+            f"case {case.id} is {case.status.value}: only a resolved or closed case is reopened"
+        )
+    return transition(
+        session, case_id, CaseStatus.IN_PROGRESS, actor=actor, now=now, policy=policy, reason=reason
+    )
+
+
 def responded(
     session: Session, case: Case, *, at: datetime, actor: str, automated: bool, now: datetime
 ) -> None:

@@ -20,6 +20,7 @@ from amends.keys import signing_key
 from amends.playbook.rules import Policy
 from amends.timers import service as timers
 
+MAX_TOKEN_CHARS = 500  # ours are under 100; anything longer is not one of them
 SCALES: dict[SurveyScale, tuple[int, int]] = {SurveyScale.CSAT: (1, 5), SurveyScale.NPS: (0, 10)}
 
 
@@ -82,6 +83,8 @@ class Survey:
 def open_survey(session: Session, token: str, *, now: datetime, secret: str | None) -> Survey:
     """The follow-up a link stands for. A link that was tampered with, or is for another
     follow-up, is not found; one past its expiry is refused."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise NotFound("survey", "this link")
     try:
         serializer = _serializer(session, now=now, secret=secret, create=False)
         followup_id, nonce = serializer.loads(token)

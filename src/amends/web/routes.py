@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -75,9 +75,7 @@ def _survey_error(request: Request, exc: DomainError) -> HTMLResponse:
 
 
 @router.get("/survey/{token}", response_class=HTMLResponse)
-def survey(
-    request: Request, token: Annotated[str, Path(max_length=500)], session: SessionDep
-) -> HTMLResponse:
+def survey(request: Request, token: str, session: SessionDep) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     try:
@@ -101,7 +99,7 @@ def survey(
 @router.post("/survey/{token}", response_class=HTMLResponse)
 def survey_answer(
     request: Request,
-    token: Annotated[str, Path(max_length=500)],
+    token: str,
     session: SessionDep,
     # Read as text and checked by the service: a score off the scale (or no score) gets the
     # survey page with its reason, not the API's JSON error.
