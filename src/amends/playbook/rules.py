@@ -8,7 +8,16 @@ from datetime import date, timedelta
 
 from amends.cases.rules import CaseStatus, Clock
 from amends.feedback.rules import Channel
-from amends.playbook.schemas import DAYS, CalendarDoc, PlaybookDoc, TargetsDoc
+from amends.offers.rules import Compensation
+from amends.playbook.schemas import (
+    DAYS,
+    CalendarDoc,
+    CheckerDoc,
+    CompensationDoc,
+    PlaybookDoc,
+    TargetsDoc,
+)
+from amends.replies.rules import DEFAULT_RULES, CheckerRules, RuleText, Severity
 from amends.sla.holidays import public_holidays
 from amends.sla.rules import BusinessCalendar, parse_duration, parse_hours
 
@@ -71,6 +80,8 @@ class Policy:
     survey_expires: timedelta
     close_without_answer: bool
     guidance: Mapping[str, str] = field(default_factory=dict)
+    checker: CheckerRules = field(default_factory=CheckerRules)
+    compensation: Compensation = field(default_factory=Compensation)
 
     def targets_for(self, priority: str | None, channel: Channel, public: bool) -> Targets:
         """The most specific targets: this channel's, else public ones, else the priority's."""
@@ -115,6 +126,40 @@ def _targets(doc: TargetsDoc, base: Targets | None, default_calendar: str) -> Ta
         next_response=pick(doc.next_response, base.next_response if base else None),
         resolution=pick(doc.resolution, base.resolution if base else None),
         calendar=doc.calendar or (base.calendar if base else default_calendar),
+    )
+
+
+def _checker(doc: CheckerDoc) -> CheckerRules:
+    rules = dict(DEFAULT_RULES)
+    for rule, text in doc.rules.items():
+        base = rules[rule]
+        rules[rule] = RuleText(
+            severity=Severity(text.severity) if text.severity else base.severity,
+            message=text.message or base.message,
+            suggestion=text.suggestion or base.suggestion,
+        )
+    defaults = CheckerRules()
+    return CheckerRules(
+        rules=rules,
+        channel_limits={**defaults.channel_limits, **doc.channel_limits},
+        stock_phrases=tuple(doc.stock_phrases),
+        near_copy=doc.near_copy,
+    )
+
+
+def _compensation(doc: CompensationDoc) -> Compensation:
+    base = Compensation()
+    return Compensation(
+        currency=doc.currency,
+        monthly_budget=doc.monthly_budget,
+        sign_of_apology_from=doc.sign_of_apology_from,
+        amounts={**base.amounts, **doc.amounts},
+        multipliers={**base.multipliers, **doc.multipliers},
+        high_value_over=doc.high_value_over,
+        caps={**base.caps, **{str(role): cap for role, cap in doc.caps.items()}},
+        remedies={**base.remedies, **{c: tuple(r) for c, r in doc.remedies.items()}},
+        perk=doc.perk,
+        voucher_expires=parse_duration(doc.voucher_expires_after),
     )
 
 
@@ -178,4 +223,6 @@ def build_policy(doc: PlaybookDoc, *, version: int) -> Policy:
         survey_expires=parse_duration(doc.follow_up.expires_after),
         close_without_answer=doc.follow_up.close_without_answer,
         guidance=dict(doc.guidance),
+        checker=_checker(doc.checker),
+        compensation=_compensation(doc.compensation),
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from amends.cases.rules import PRIORITIES, CaseStatus
 from amends.feedback.rules import Channel
+from amends.offers.rules import CustomerValue, RemedyKind
+from amends.replies.rules import RuleId, Severity
 from amends.sla.rules import parse_duration, parse_hours
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,6 +154,80 @@ class AssignmentDoc(_Doc):
     respect_hours: bool = Field(True, description="only to agents on shift now")
 
 
+class CheckRuleDoc(_Doc):
+    severity: Severity | None = Field(None, description="block, warn, info or off")
+    message: str | None = Field(None, min_length=1, max_length=500)
+    suggestion: str | None = Field(None, min_length=1, max_length=500)
+
+
+class CheckerDoc(_Doc):
+    rules: dict[RuleId, CheckRuleDoc] = Field(
+        default_factory=dict, description="per rule id: its severity and wording"
+    )
+    channel_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description='characters a reply may have: by channel ("x") or "review:<platform>"',
+    )
+    stock_phrases: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        default_factory=list, description="the team's own canned phrases to flag"
+    )
+    near_copy: float = Field(
+        0.9, gt=0.5, le=1.0, description="similarity to a reply sent to someone else"
+    )
+
+    @field_validator("channel_limits")
+    @classmethod
+    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+        channels = {c.value for c in Channel}
+        for key, limit in value.items():
+            if key.split(":", 1)[0] not in channels:
+                raise ValueError(f"unknown channel {key!r}: use a channel or review:<platform>")
+            if not 20 <= limit <= 100_000:
+                raise ValueError(f"{key}: a limit between 20 and 100000 characters")
+        return value
+
+
+Money = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+
+
+class CompensationDoc(_Doc):
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    monthly_budget: Money | None = Field(None, description="spend above it needs a lead")
+    sign_of_apology_from: int = Field(
+        3, ge=1, le=5, description="severity from which a reply carries a perk (5: never)"
+    )
+    amounts: dict[int, Money] = Field(
+        default_factory=dict, description="value of a sign of apology by severity 1..4"
+    )
+    multipliers: dict[CustomerValue, Annotated[Decimal, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="by customer value: new, repeat, loyal, high_value"
+    )
+    high_value_over: Money | None = Field(
+        Decimal(1000), description="lifetime value from which a customer is high value"
+    )
+    caps: dict[Literal["agent", "lead"], Money] = Field(
+        default_factory=dict, description="the most each role offers without approval"
+    )
+    remedies: dict[str, list[RemedyKind]] = Field(
+        default_factory=dict, description="per category, the fix first, then perks"
+    )
+    perk: RemedyKind = Field(RemedyKind.VOUCHER, description="the usual sign of apology")
+    voucher_expires_after: Duration = "90d"
+
+    @field_validator("amounts")
+    @classmethod
+    def _severities(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        bad = sorted(k for k in value if k not in (1, 2, 3, 4))
+        if bad:
+            raise ValueError(f"unknown severity {bad[0]}: use 1..4")
+        return value
+
+    @field_validator("voucher_expires_after")
+    @classmethod
+    def _expiry(cls, value: str | int | float) -> str | int | float:
+        return _check_duration(value)
+
+
 class PlaybookDoc(_Doc):
     """The whole playbook: one document the team shares."""
 
@@ -163,6 +240,8 @@ class PlaybookDoc(_Doc):
     assignment: AssignmentDoc = Field(default_factory=AssignmentDoc)
     follow_up: FollowUpDoc = Field(default_factory=FollowUpDoc)
     guidance: dict[str, str] = Field(default_factory=dict, description="per category")
+    checker: CheckerDoc = Field(default_factory=CheckerDoc)
+    compensation: CompensationDoc = Field(default_factory=CompensationDoc)
 
     @model_validator(mode="after")
     def _references(self) -> PlaybookDoc:

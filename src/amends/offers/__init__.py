@@ -1,0 +1,1 @@
+"""Offers: proportionate compensation, its approval, budget and vouchers."""

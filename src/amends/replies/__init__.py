@@ -1,0 +1,1 @@
+"""Replies: the checker every outgoing reply passes, the composer that drafts them, and sending."""
