@@ -121,6 +121,15 @@ def test_remedy_order_puts_refund_first() -> None:
         ("Thanks for nothing, the app is broken", -0.4, True, ResponseReason.NEGATIVE),
         ("Please call me back about my order", 0.1, True, ResponseReason.REQUEST),
         ("Thanks, but I still pay and yet see ads", 0.3, True, ResponseReason.REQUEST),
+        # Redacted names ("XXXX") and working from home are not spam.
+        (
+            "XXXX is reporting an account of XXXX to Equifax that is not mine, remove it.",
+            0.0,
+            True,
+            ResponseReason.REQUEST,
+        ),
+        ("I work from home and your broadband keeps dropping", -0.1, True, ResponseReason.COMPLAINT),
+        ("Work from home jobs, message me", 0.3, False, ResponseReason.SPAM),
     ],
 )
 def test_needs_response(text: str, sentiment: float, needed: bool, reason: ResponseReason) -> None:

@@ -316,9 +316,9 @@ _SPAM = _rx(
     r"free (?:gift card|iphone|followers|money)",
     r"(?:dm|message) me for (?:promo|collab|business|deals)",
     r"(?:buy|cheap) (?:followers|likes|viagra|cialis)",
-    r"(?:casino|porn|xxx|onlyfans)",
+    r"(?:casino|porn|xxx|onlyfans)\b",  # not "XXXX", how redacted complaints hide names
     r"limited time offer",
-    r"work from home",
+    r"work from home (?:and (?:earn|make)|opportunit|jobs?\b)",
 )
 # "thanks, but ...": a complaint wrapped in politeness
 _BUT = _rx(
