@@ -15,8 +15,10 @@ from amends.customers.cli import customers, export_customers
 from amends.db import session_scope
 from amends.feedback.cli import export, ingest, quarantine
 from amends.followups.cli import followups
+from amends.offers.cli import flag_customer, offer, vouchers
 from amends.outbound.cli import deliver, mail, webhooks
 from amends.playbook.cli import playbook
+from amends.replies.cli import check, draft
 from amends.reports.cli import report
 from amends.taxonomy.cli import analyze, classify, correct, taxonomy
 from amends.teams.cli import agents, teams
@@ -36,6 +38,8 @@ app.add_typer(cases, name="cases")
 app.add_typer(teams, name="teams")
 app.add_typer(agents, name="agents")
 app.command("analyze")(analyze)
+app.command("check")(check)
+app.command("draft")(draft)
 app.add_typer(taxonomy, name="taxonomy")
 app.command("classify")(classify)
 feedback_app = typer.Typer(no_args_is_help=True, help="Single feedback items.")
@@ -51,6 +55,9 @@ app.command("tick")(tick)
 app.command("worker")(worker)
 app.add_typer(timers_app, name="timers")
 app.add_typer(followups, name="followups")
+customers.command("flag")(flag_customer)
+app.add_typer(offer, name="offer")
+app.add_typer(vouchers, name="vouchers")
 
 
 def _register_optional() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A failure the user can understand and act on."""
@@ -32,6 +34,28 @@ class Conflict(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+
+
+class Forbidden(DomainError):
+    """The one acting may not do this (an agent approving an offer only a lead may)."""
+
+    code = "forbidden"
+
+
+class Gone(DomainError):
+    """It existed but can no longer be used (an expired or withdrawn voucher)."""
+
+    code = "gone"
+
+
+class ReplyBlocked(DomainError):
+    """The reply checker found something that stops sending; a person may override it."""
+
+    code = "reply_blocked"
+
+    def __init__(self, detail: str, findings: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.findings = findings
 
 
 class MalformedRequest(InvalidInput):

@@ -7,8 +7,10 @@ from amends.feedback.models import Feedback, IdempotentRequest, QuarantinedItem
 from amends.followups.models import FollowUp
 from amends.keys import DeskSecret
 from amends.mailbox.models import Mailbox, MailboxMessage
+from amends.offers.models import Offer, Voucher
 from amends.outbound.models import OutboundMail, Webhook, WebhookDelivery
 from amends.playbook.models import Playbook
+from amends.replies.models import ReplyFinding
 from amends.taxonomy.models import Taxonomy, TaxonomyExample
 from amends.teams.models import Agent, Notification, Team
 from amends.timers.models import Timer
@@ -27,13 +29,16 @@ __all__ = [
     "Mailbox",
     "MailboxMessage",
     "Notification",
+    "Offer",
     "OutboundMail",
     "Playbook",
     "QuarantinedItem",
+    "ReplyFinding",
     "Taxonomy",
     "TaxonomyExample",
     "Team",
     "Timer",
+    "Voucher",
     "Webhook",
     "WebhookDelivery",
 ]

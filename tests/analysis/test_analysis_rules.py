@@ -128,7 +128,12 @@ def test_remedy_order_puts_refund_first() -> None:
             True,
             ResponseReason.REQUEST,
         ),
-        ("I work from home and your broadband keeps dropping", -0.1, True, ResponseReason.COMPLAINT),
+        (
+            "I work from home and your broadband keeps dropping",
+            -0.1,
+            True,
+            ResponseReason.COMPLAINT,
+        ),
         ("Work from home jobs, message me", 0.3, False, ResponseReason.SPAM),
     ],
 )

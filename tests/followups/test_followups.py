@@ -181,10 +181,28 @@ def complaint(
     return item
 
 
+PRIVATE_REPLY = (
+    "I'm sorry we charged you twice; that was our mistake. I've refunded the second charge "
+    "today. Thank you for telling us."
+)
+
+
 def resolved_and_sent(desk: Desk, item: dict[str, Any]) -> tuple[int, datetime]:
     """Ingest on Monday morning, resolve at 11:00, tick just past the follow-up's delay.
     Returns the case id and when the follow-up went out."""
     case_id = desk.ingest(item, now=at(2, 10))
+    if item.get("channel") == "x":  # a public complaint is resolved after a private reply
+        cli(
+            "cases",
+            "reply",
+            str(case_id),
+            PRIVATE_REPLY,
+            "--private",
+            "--as",
+            "ann@example.com",
+            "--now",
+            at(2, 10, 30).isoformat(),
+        )
     cli("cases", "resolve", str(case_id), "--as", "ann@example.com", "--now", at(2, 11).isoformat())
     assert desk.tick(at(2, 11) + DELAY - timedelta(minutes=1))["by_kind"] == {}  # not yet
     stats = desk.tick(at(2, 11) + DELAY + timedelta(minutes=1))

@@ -20,11 +20,14 @@ from amends.db import make_engine, utcnow
 from amends.errors import (
     Conflict,
     DomainError,
+    Forbidden,
+    Gone,
     InvalidInput,
     InvalidTransition,
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    ReplyBlocked,
     UnsupportedMediaType,
 )
 
@@ -35,9 +38,12 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (UnsupportedMediaType, 415),
     (MalformedRequest, 400),
     (NotFound, 404),
+    (Forbidden, 403),
+    (Gone, 410),
     (InvalidTransition, 409),
     (Conflict, 409),
     (InvalidInput, 422),
+    (ReplyBlocked, 422),
 ]
 
 
@@ -102,8 +108,10 @@ def create_app(
     from amends.customers.routes import router as customers_router
     from amends.feedback.routes import router as feedback_router
     from amends.followups.routes import router as followups_router
+    from amends.offers.routes import router as offers_router
     from amends.outbound.routes import router as outbound_router
     from amends.playbook.routes import router as playbook_router
+    from amends.replies.routes import router as replies_router
     from amends.reports.routes import router as reports_router
     from amends.taxonomy.routes import router as taxonomy_router
     from amends.teams.routes import router as teams_router
@@ -123,7 +131,10 @@ def create_app(
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=status_for(exc))
+        body: dict[str, object] = {"code": exc.code, "detail": exc.detail}
+        if isinstance(exc, ReplyBlocked):
+            body["findings"] = exc.findings
+        return JSONResponse(body, status_code=status_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -153,8 +164,10 @@ def create_app(
         taxonomy_router,
         outbound_router,
         reports_router,
+        replies_router,
         playbook_router,
         followups_router,
+        offers_router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(web_router)

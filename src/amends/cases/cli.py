@@ -250,23 +250,49 @@ def reply(
         bool,
         typer.Option("--auto", help="An automatic acknowledgement: keeps no response promise."),
     ] = False,
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private", help="On a public case: a private reply (a direct message, an email)."
+        ),
+    ] = False,
+    override: Annotated[
+        str | None,
+        typer.Option(help="Send despite blocking findings; the reason is kept in the history."),
+    ] = None,
     now: cliutil.NowOption = None,
 ) -> None:
-    """Record a reply sent to the customer. A person's reply keeps the first- and
-    next-response promises; an automatic one does not."""
+    """Check a reply and record it as sent. A person's reply keeps the first- and
+    next-response promises; an automatic one does not. A blocking finding of the reply
+    checker stops it (exit 1) unless --override gives a reason."""
+    from amends.errors import ReplyBlocked
+    from amends.replies import service as replies
+    from amends.replies.cli import print_findings
+
     with cliutil.user_errors(), cliutil.session(write=True) as session:
-        row = service.reply(
-            session,
-            case_id,
-            text,
-            agent_email=who,
-            now=cliutil.now(now),
-            policy=active_policy(session),
-            automated=automated,
-            waiting=waiting,
-        )
+        try:
+            row, result = replies.send(
+                session,
+                case_id,
+                text,
+                agent_email=who,
+                now=cliutil.now(now),
+                policy=active_policy(session),
+                public=False if private else None,
+                override=override,
+                automated=automated,
+                waiting=waiting,
+            )
+        except ReplyBlocked as exc:
+            typer.echo(f"Error: {exc.detail}", err=True)
+            print_findings(text, exc.findings, label="  ")
+            raise typer.Exit(cliutil.EXIT_ERROR) from exc
         case = service.get_case(session, case_id)
-        typer.echo(f"reply {row.id} recorded on case #{case_id} ({case.status.value})")
+        where = "public" if row.public else "private"
+        typer.echo(f"{where} reply {row.id} recorded on case #{case_id} ({case.status.value})")
+        findings = result.to_dict()["findings"]
+        if findings:
+            print_findings(text, findings, label="  ")
 
 
 @cases.command("merge")

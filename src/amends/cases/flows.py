@@ -31,6 +31,7 @@ class Touch:
     automated: bool = False
     author: str | None = None
     needs_response: bool = True  # a thank-you brings a waiting case back, but asks nothing
+    public: bool | None = None  # for the desk's replies: in public, or privately
 
 
 def after_ingest(
@@ -90,7 +91,13 @@ def after_ingest(
         else:
             actor = f"agent:{touch.author}" if touch.author else "desk"
             service.responded(
-                session, case, at=touch.at, actor=actor, automated=touch.automated, now=now
+                session,
+                case,
+                at=touch.at,
+                actor=actor,
+                automated=touch.automated,
+                now=now,
+                public=touch.public,
             )
     service.auto_assign(session, [cases[i] for i in sorted(opened_set)], policy=policy, now=now)
     session.flush()

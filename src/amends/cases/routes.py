@@ -138,8 +138,12 @@ def assign(case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockD
 
 @router.post("/cases/{case_id}/replies", status_code=201, summary="Record a reply sent")
 def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+    """Check a reply and record it as sent. A blocking finding of the reply checker answers 422
+    with the findings, unless `override` gives a person's reason."""
+    from amends.replies.service import send
+
     now = clock()
-    service.reply(
+    send(
         session,
         case_id,
         body.text,
@@ -148,6 +152,8 @@ def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) 
         policy=active_policy(session),
         automated=body.automated,
         waiting=body.waiting,
+        public=body.public,
+        override=body.override,
     )
     return _row(service.get_case(session, case_id), now)
 

@@ -89,6 +89,15 @@ class ReplyIn(_Acting):
     text: str = Field(min_length=1, max_length=100_000)
     automated: bool = Field(False, description="an automatic acknowledgement: keeps no promise")
     waiting: bool = Field(False, description="then wait on the customer (pauses the clocks)")
+    public: bool | None = Field(
+        None, description="on a public case, false for a private reply (a direct message)"
+    )
+    override: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="send despite blocking findings of the reply checker; kept as the reason",
+    )
 
 
 class MergeIn(_Acting):

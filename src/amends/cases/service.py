@@ -298,6 +298,10 @@ def transition(
     reopening = is_reopen(current, target)
     if reopening and not (reason and reason.strip()):
         raise InvalidInput("reopening a case needs a reason")
+    if target is CaseStatus.RESOLVED and case.public and not _answered_privately(session, case):
+        raise InvalidTransition(
+            f"case {case.id} is a public complaint: record a private reply before resolving it"
+        )
     case.status = target
     case.updated_at = max(case.updated_at, now)
     if reopening:
@@ -343,6 +347,21 @@ def transition(
     return case
 
 
+def _answered_privately(session: Session, case: Case) -> bool:
+    """A person's private reply (a direct message, an email) is on the case."""
+    found = session.scalar(
+        select(Feedback.id)
+        .where(
+            Feedback.case_id == case.id,
+            Feedback.direction == Direction.OUT,
+            Feedback.public.is_(False),
+            Feedback.automated.is_(False),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def _cancel_scheduled_followups(session: Session, case_id: int) -> None:
     """A check-in that has not gone out has nothing to ask once the case is open again."""
     from amends.followups.models import FollowUp, FollowUpStatus
@@ -376,12 +395,24 @@ def reopen(
 
 
 def responded(
-    session: Session, case: Case, *, at: datetime, actor: str, automated: bool, now: datetime
+    session: Session,
+    case: Case,
+    *,
+    at: datetime,
+    actor: str,
+    automated: bool,
+    now: datetime,
+    public: bool | None = None,
 ) -> None:
     """The desk answered the customer. Only a person's reply keeps the response promises; an
-    automatic acknowledgement is recorded and changes nothing."""
+    automatic acknowledgement is recorded and changes nothing. A public complaint is answered
+    where it was made: until a public reply is recorded, a private one keeps no first-response
+    promise and does not acknowledge the case."""
     if automated:
         record(session, case, "auto_acknowledged", actor=actor, now=now)
+        return
+    if case.public and public is False and case.first_responded_at is None:
+        record(session, case, "replied", actor=actor, now=now, data={"public": False})
         return
     stopped: list[str] = []
     if case.first_responded_at is None:
@@ -406,7 +437,10 @@ def responded(
         )
     case.escalation_level = 0 if not running_clocks(case) else case.escalation_level
     refresh_next_due(case)
-    record(session, case, "replied", actor=actor, now=now, data={"clocks_met": stopped})
+    data: dict[str, Any] = {"clocks_met": stopped}
+    if public is not None:
+        data["public"] = public
+    record(session, case, "replied", actor=actor, now=now, data=data)
 
 
 def customer_wrote(
@@ -448,8 +482,12 @@ def reply(
     policy: Policy,
     automated: bool = False,
     waiting: bool = False,
+    public: bool | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Feedback:
-    """Record a reply sent to the customer (as outgoing feedback on the case's channel)."""
+    """Record a reply sent to the customer (as outgoing feedback on the case's channel). On a
+    public case a reply is public unless `public=False` (a direct message, an email); on a
+    private case it is always private."""
     from amends.feedback.rules import source_key
 
     case = get_case(session, case_id)
@@ -461,6 +499,7 @@ def reply(
     agent = _agent_by_email(session, agent_email) if agent_email else None
     actor = f"agent:{agent.email}" if agent else ("auto" if automated else SYSTEM)
     source_id = f"reply-{case.id}-{uuid.uuid4().hex}"
+    shown = case.public if public is None else (case.public and public)
     row = Feedback(
         direction=Direction.OUT,
         channel=case.channel,
@@ -470,15 +509,15 @@ def reply(
         case_id=case.id,
         author_name=agent.name if agent else None,
         text=text,
-        public=case.public,
+        public=shown,
         received_at=now,
         automated=automated,
-        meta={"agent": agent.email} if agent else {},
+        meta=({"agent": agent.email} if agent else {}) | (meta or {}),
         ingested_at=now,
     )
     session.add(row)
     session.flush()
-    responded(session, case, at=now, actor=actor, automated=automated, now=now)
+    responded(session, case, at=now, actor=actor, automated=automated, now=now, public=shown)
     if waiting and not automated:
         session.flush()
         transition(

@@ -16,6 +16,8 @@ from amends.customers.models import Customer
 from amends.customers.rules import IdentityKind, IdentityRef
 from amends.errors import InvalidInput, NotFound
 from amends.feedback import service as feedback_service
+from amends.offers import service as offers_service
+from amends.offers.cli import offer_json, offer_line
 
 customers = typer.Typer(no_args_is_help=True, help="Customers and their identities.")
 
@@ -79,11 +81,12 @@ def show_customer(
     who: Annotated[str, typer.Argument(help="Customer id, email, @handle or phone.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show a customer: identities, CRM facts and complaint history."""
+    """Show a customer: identities, CRM facts, complaint history and offers."""
     settings = cliutil.settings()
     with cliutil.user_errors(), cliutil.session(write=False) as session:
         customer = _find(session, who, settings.default_region)
         history, total = feedback_service.list_feedback(session, customer_id=customer.id, limit=50)
+        offers, offer_total = offers_service.list_offers(session, customer_id=customer.id, limit=50)
         if as_json:
             cliutil.print_json(
                 {
@@ -93,6 +96,9 @@ def show_customer(
                         for c in customer.cases
                     ],
                     "feedback_count": total,
+                    "abusive": customer.abusive,
+                    "abusive_reason": customer.abusive_reason,
+                    "offers": [offer_json(o) for o in offers],
                 }
             )
             return
@@ -105,9 +111,14 @@ def show_customer(
             typer.echo(f"  orders        {customer.order_count}")
         if customer.lifetime_value is not None:
             typer.echo(f"  value         {customer.lifetime_value}")
+        if customer.abusive:
+            typer.echo(f"  flagged       abusive: {customer.abusive_reason or '-'}")
         typer.echo(f"cases: {len(customer.cases)}")
         for case in customer.cases:
             typer.echo(f"  #{case.id} {case.status.value:<20} {case.subject}")
+        typer.echo(f"offers: {offer_total}")
+        for o in offers:
+            typer.echo(f"  {offer_line(o)}")
         typer.echo(f"feedback: {total} (newest {len(history)} shown)")
         for f in history:
             text = f.text.replace("\n", " ")

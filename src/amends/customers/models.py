@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from amends.customers.rules import IdentityKind, new_customer_ref
@@ -26,6 +26,9 @@ class Customer(Base):
     customer_since: Mapped[datetime | None]
     order_count: Mapped[int | None]
     lifetime_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Keeps attacking staff: offers to them are never larger than before, and get no uplift.
+    abusive: Mapped[bool] = mapped_column(default=False, server_default=false())
+    abusive_reason: Mapped[str | None] = mapped_column(Text)
     # Set when this record was found to be the same person as another and folded into it.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime]

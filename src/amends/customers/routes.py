@@ -7,7 +7,9 @@ from fastapi import APIRouter
 from amends.api.deps import IdPath, PageDep, SessionDep
 from amends.api.paging import PageOf
 from amends.customers import service
-from amends.customers.schemas import CustomerRead
+from amends.customers.schemas import CustomerDetail, CustomerRead
+from amends.offers import service as offers_service
+from amends.offers.schemas import OfferRead
 
 router = APIRouter(tags=["customers"])
 
@@ -23,6 +25,13 @@ def list_customers(session: SessionDep, page: PageDep) -> PageOf[CustomerRead]:
     )
 
 
-@router.get("/customers/{customer_id}", summary="One customer with identities")
-def get_customer(customer_id: IdPath, session: SessionDep) -> CustomerRead:
-    return CustomerRead.model_validate(service.get_customer(session, customer_id))
+@router.get("/customers/{customer_id}", summary="One customer with identities and offers")
+def get_customer(customer_id: IdPath, session: SessionDep) -> CustomerDetail:
+    customer = service.get_customer(session, customer_id)
+    offers, _total = offers_service.list_offers(session, customer_id=customer.id, limit=100)
+    return CustomerDetail.model_validate(
+        {
+            **CustomerRead.model_validate(customer).model_dump(),
+            "offers": [OfferRead.model_validate(o) for o in offers],
+        }
+    )

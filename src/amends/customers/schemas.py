@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from amends.customers.rules import IdentityKind
+from amends.offers.schemas import OfferRead
 
 
 class IdentityRead(BaseModel):
@@ -28,3 +29,11 @@ class CustomerRead(BaseModel):
     lifetime_value: Decimal | None
     identities: list[IdentityRead]
     created_at: datetime
+    abusive: bool = False
+    abusive_reason: str | None = None
+
+
+class CustomerDetail(CustomerRead):
+    """One customer, with the offers made to them, newest first."""
+
+    offers: list[OfferRead]

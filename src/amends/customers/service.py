@@ -23,6 +23,7 @@ from amends.customers.rules import (
 from amends.db import lookup
 from amends.errors import InvalidInput, NotFound
 from amends.feedback.models import Feedback
+from amends.offers.models import Offer
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
@@ -55,6 +56,7 @@ def merge_customers(session: Session, *, keep: int, absorb: int) -> None:
     session.execute(update(Identity).where(Identity.customer_id == absorb).values(customer_id=keep))
     session.execute(update(Feedback).where(Feedback.customer_id == absorb).values(customer_id=keep))
     session.execute(update(Case).where(Case.customer_id == absorb).values(customer_id=keep))
+    session.execute(update(Offer).where(Offer.customer_id == absorb).values(customer_id=keep))
     kept = session.get(Customer, keep)
     gone = session.get(Customer, absorb)
     if kept is not None and gone is not None:
@@ -63,6 +65,8 @@ def merge_customers(session: Session, *, keep: int, absorb: int) -> None:
         kept.customer_since = _earliest(kept.customer_since, gone.customer_since)
         kept.order_count = kept.order_count or gone.order_count
         kept.lifetime_value = kept.lifetime_value or gone.lifetime_value
+        if gone.abusive and not kept.abusive:
+            kept.abusive, kept.abusive_reason = True, gone.abusive_reason
         gone.merged_into_id = keep
     session.flush()
 

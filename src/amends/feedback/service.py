@@ -525,6 +525,7 @@ def _store(
                 automated=p.item.automated,
                 author=p.item.author_handle if p.item.direction is Direction.OUT else None,
                 needs_response=_is_complaint(p),
+                public=p.item.public,
             )
             for p in fresh
             if p.case_id is not None

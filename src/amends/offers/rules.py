@@ -267,12 +267,12 @@ def suggest(
     it), else at least two options; a sign of apology from the policy's severity, worth the
     severity's amount times the customer's value, never more than a refused offer (or, for an
     abusive customer, than any offer so far, and without uplift). None: nothing to offer beyond
-    the apology itself."""
+    the apology itself (a category with no remedies listed, or no fix and nothing owed)."""
     level = min(4, max(1, severity or 1))
     reasons = [f"severity {level}" if severity else "severity not assessed: taken as 1"]
     allowed = policy.remedies_for(category)
-    if not allowed:
-        reasons.append(f"no remedy listed for {category or 'other'}")
+    if not allowed:  # the playbook lists no remedy: the category takes no compensation
+        return None
 
     wanted = _ASKED.get((asked or "").strip().lower())
     fix: RemedyKind | None = None
@@ -307,7 +307,7 @@ def suggest(
         reasons.append(f"limited to the largest cap ({money(top, policy.currency)})")
 
     options: tuple[RemedyKind, ...] = ()
-    if fix is None and allowed and worth > 0:
+    if fix is None and worth > 0:
         options = _options(policy, allowed)
         reasons.append("no single fix: " + " or ".join(o.value for o in options))
     perk: RemedyKind | None = None

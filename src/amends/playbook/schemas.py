@@ -156,6 +156,12 @@ class AssignmentDoc(_Doc):
 
 class CheckRuleDoc(_Doc):
     severity: Severity | None = Field(None, description="block, warn, info or off")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
     message: str | None = Field(None, min_length=1, max_length=500)
     suggestion: str | None = Field(None, min_length=1, max_length=500)
 

@@ -388,6 +388,7 @@ _FREEPHONE = re.compile(
 )
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MASKED = re.compile(r"https?://\S+|www\.\S+|(?<![\w.])@\w+", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@\w+)+\s*")
 
 
@@ -702,7 +703,8 @@ def _hostile(run: _Run) -> None:
 def _private_details(run: _Run) -> None:
     if not run.ctx.public:
         return
-    text = run.text
+    # Handles and links are not the customer's private details; blank them, keeping spans.
+    text = _MASKED.sub(lambda m: " " * len(m.group()), run.text)
     hits = [
         _Hit(m.start(), m.end(), "(an email address)")
         for m in _EMAIL.finditer(text)
@@ -714,8 +716,9 @@ def _private_details(run: _Run) -> None:
         for match in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.POSSIBLE
         ):
-            if _FREEPHONE.match(match.raw_string.strip()):
-                continue  # the company's own helpline
+            digits = sum(c.isdigit() for c in match.raw_string)
+            if digits < 7 or _FREEPHONE.match(match.raw_string.strip()):
+                continue  # too short to be a number, or the company's own helpline
             hits.append(_Hit(match.start, match.end, "(a phone number)"))
     taken: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start, -h.end)):

@@ -115,6 +115,24 @@ _TAIL = re.compile(
     r"wtf|ugh)\b.*$",
     re.IGNORECASE,
 )
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us)\b", re.IGNORECASE)
+# A clause that can follow "You told us that": it starts with its subject.
+_SUBJECT = re.compile(
+    r"^(?:we|you|your|our|the|it|this|that|there|my|his|her|their|a|an|nobody|no one|"
+    r"someone|everyone|[A-Z]\w+)\b"
+)
+# Customers often leave the subject out: "Still waiting for my refund", "Been charged twice".
+_SUBJECTLESS = (
+    (re.compile(r"^(?:still|\w+ing)\b"), "you're"),
+    (re.compile(r"^been\b"), "you've"),
+    (
+        re.compile(
+            r"^(?:have|had|can't|cannot|couldn't|didn't|never|got|received|ordered|paid|bought|"
+            r"returned|tried|called|waited|sent|asked)\b"
+        ),
+        "you",
+    ),
+)
 _SHOUTED = re.compile(r"\b[A-Z]{4,}\b")
 _PRIVATE = re.compile(r"\S+@\S+|\d{4,}|#\w+")
 
@@ -161,7 +179,8 @@ def problem_in_their_words(complaint: str, evidence: Sequence[str] = (), limit: 
     def score(sentence: str) -> float:
         low = sentence.lower()
         hits = sum(e.lower() in low for e in evidence) * 3
-        return hits + len(_COMPLAINT_WORDS.findall(sentence)) - len(sentence) / 400
+        mine = 1 if _FIRST_PERSON.search(sentence) else 0
+        return hits + mine + len(_COMPLAINT_WORDS.findall(sentence)) - len(sentence) / 400
 
     best = max(sentences, key=score)
     if score(best) <= 0:
@@ -174,7 +193,13 @@ def problem_in_their_words(complaint: str, evidence: Sequence[str] = (), limit: 
             return ""
         best = cut[:at]
     flipped = _flip(best).strip(" ,;:-")
-    return flipped[:1].lower() + flipped[1:] if not flipped.startswith("I ") else flipped
+    flipped = flipped[:1].lower() + flipped[1:]
+    if _SUBJECT.match(flipped):
+        return flipped
+    for pattern, subject in _SUBJECTLESS:
+        if pattern.match(flipped):
+            return f"{subject} {flipped}"
+    return ""
 
 
 _TOPIC: dict[str, str] = {
@@ -192,7 +217,36 @@ _TOPIC: dict[str, str] = {
 }
 
 
+_MY_THING = re.compile(
+    r"\bmy ((?:new |old )?[a-z]{3,20}(?: (?:account|order|card|app|bill|plan))?)\b"
+)
+_NOT_THINGS = frozenset(
+    [
+        "own",
+        "self",
+        "name",
+        "fault",
+        "mind",
+        "life",
+        "god",
+        "goodness",
+        "word",
+        "husband",
+        "wife",
+        "son",
+        "daughter",
+        "friend",
+        "kids",
+    ]
+)
+
+
 def topic(facts: DraftFacts) -> str:
+    """A few words for what went wrong: the thing they call "my ...", else the category's."""
+    for m in _MY_THING.finditer(_calm(facts.complaint).lower()):
+        thing = m.group(1)
+        if thing.split()[-1] not in _NOT_THINGS and not _PRIVATE.search(thing):
+            return f"the trouble with your {thing}"
     return _TOPIC.get(facts.category or "", "what happened")
 
 
@@ -306,9 +360,9 @@ _OPTIONS_AFTER = (
     "Once you tell me, I'll have it done within one working day.",
 )
 _PERK = (
-    "As a sign of our apology, I'd also like to offer you {k}.",
-    "I'd also like you to have {k}, as a sign of how sorry we are.",
-    "With our apology comes {k}; it is yours either way.",
+    "I'd also like to offer you {k}, as a token of goodwill.",
+    "I'd also like you to have {k}, whatever you decide.",
+    "With this letter comes {k}; it is yours either way.",
 )
 _LOYAL = (
     "You've been with us since {y}, and you deserve better than this.",
@@ -329,7 +383,7 @@ _THANKS = (
     "Thank you for letting us know, and for your patience while I sort it out.",
     "Thanks for raising this with us; I'm glad you did.",
 )
-_SIGN = ("Best wishes,", "Kind regards,", "With apologies,", "Warm regards,", "All the best,")
+_SIGN = ("Best wishes,", "Kind regards,", "Yours,", "Warm regards,", "All the best,")
 
 
 def _join_options(options: Sequence[RemedyKind]) -> str:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 
 from amends import cliutil
 from amends.errors import InvalidInput, UsageError
+from amends.offers.rules import money
+from amends.offers.schemas import OfferReportRead
 from amends.reports import service
 from amends.reports.schemas import ClockRead, DurationRead, SlaGroupRead, SlaReportRead
 
-report = typer.Typer(no_args_is_help=True, help="Reports over the desk's cases.")
+report = typer.Typer(no_args_is_help=True, help="Reports over the desk's cases and offers.")
 
 _BOUND = "ISO-8601 date or date and time (naive means UTC)"
 
@@ -117,4 +120,91 @@ def render(r: SlaReportRead) -> list[str]:
         f"({s.nps.promoters} promoters, {s.nps.passives} passives, "
         f"{s.nps.detractors} detractors of {s.nps.answered})",
     ]
+    return lines
+
+
+@report.command("offers")
+def offers(
+    since: Annotated[
+        str | None, typer.Option(help=f"Offers made from this {_BOUND}; default until - 30d.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help=f"Offers made before this {_BOUND}; default now.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Judge vouchers and comebacks as of this ISO-8601 time.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Compensation: spend by category, remedy and month against the budget; acceptance;
+    vouchers redeemed; whether customers came back. Over the offers created in [since, until)."""
+    from amends.offers.service import offers_report
+    from amends.playbook.service import active_policy
+
+    with cliutil.user_errors():
+        moment = cliutil.parse_now(now)
+        try:
+            start, end = service.report_window(
+                _bound("--since", since), _bound("--until", until), now=moment
+            )
+        except InvalidInput as exc:
+            raise UsageError(exc.detail) from exc
+        with cliutil.session(write=False) as session:
+            result = OfferReportRead.model_validate(
+                offers_report(
+                    session, since=start, until=end, now=moment, policy=active_policy(session)
+                )
+            )
+    if as_json:
+        cliutil.print_json(result.model_dump(mode="json"))
+        return
+    for line in render_offers(result):
+        typer.echo(line)
+
+
+def _money(value: Decimal | None, currency: str) -> str:
+    return "-" if value is None else money(value, currency)
+
+
+def render_offers(r: OfferReportRead) -> list[str]:
+    """The offer report as lines of plain text, for a terminal."""
+    cur = r.currency
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in r.by_status.items() if n)
+    lines = [
+        f"Offer report: offers created {r.since:%Y-%m-%d %H:%M} to {r.until:%Y-%m-%d %H:%M} UTC, "
+        f"as of {r.now:%Y-%m-%d %H:%M} UTC",
+        f"Offers: {r.offers}" + (f" ({counts})" if counts else ""),
+        f"Spend: {_money(r.spend, cur)} on signs of apology; fixes (refunds, replacements): "
+        f"{_money(r.fixes, cur)}",
+        "",
+        f"By month (budget {_money(r.monthly_budget, cur)} a month)",
+        f"  {'month':<26} {'spend':>14}  {'left':>14}",
+    ]
+    for m in r.by_month:
+        over = "  OVER BUDGET" if m.over else ""
+        lines.append(f"  {m.month:<26} {_money(m.spend, cur):>14}  {_money(m.left, cur):>14}{over}")
+    lines += ["", "By category", f"  {'category':<26} {'offers':>6} {'spend':>14}"]
+    lines += [f"  {c.key[:26]:<26} {c.offers:>6} {_money(c.spend, cur):>14}" for c in r.by_category]
+    lines += [
+        "",
+        "By remedy (fixes are not spend)",
+        f"  {'remedy':<26} {'offers':>6} {'amount':>14}",
+    ]
+    lines += [
+        f"  {m.kind:<26} {m.offers:>6} {_money(m.amount, cur):>14}" + ("  (fix)" if m.fix else "")
+        for m in r.by_remedy
+    ]
+    a, v, c = r.acceptance, r.vouchers, r.came_back
+    lines += [
+        "",
+        f"Acceptance: {a.accepted} of {a.decided} answered ({_pct(a.rate_pct)}); "
+        f"{a.refused} refused",
+        f"Vouchers: {v.issued} issued, {v.redeemed} redeemed ({_pct(v.redeemed_pct)}), "
+        f"{v.open} open, {v.expired} expired unused, {v.void} void",
+        f"Came back: {c.came_back} of {c.customers} customers ({_pct(c.rate_pct)}); "
+        f"{c.too_early} too early to tell",
+        "",
+        "Definitions",
+    ]
+    lines += [f"  {k}: {text}" for k, text in r.definitions.items()]
     return lines

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from amends.api.deps import ClockDep, SessionDep
+from amends.offers.schemas import OfferReportRead
 from amends.reports import service
 from amends.reports.schemas import SlaReportRead
 
@@ -30,3 +31,25 @@ def sla_report(
     """Over the cases opened in [since, until), merged cases left out; times are wall-clock."""
     report = service.sla_report(session, since=since, until=until, now=clock())
     return SlaReportRead.model_validate(report)
+
+
+@router.get(
+    "/reports/offers",
+    summary="Compensation: spend against the budget, acceptance, vouchers, comebacks",
+)
+def offers_report(
+    session: SessionDep,
+    clock: ClockDep,
+    since: Annotated[
+        datetime | None, Query(description=f"{_BOUND}; default until - 30 days")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description=f"{_BOUND}; exclusive; default now")
+    ] = None,
+) -> OfferReportRead:
+    """Over the offers created in [since, until); `definitions` says what each figure counts."""
+    from amends.offers.service import offers_report as build
+    from amends.playbook.service import active_policy
+
+    report = build(session, since=since, until=until, now=clock(), policy=active_policy(session))
+    return OfferReportRead.model_validate(report)
