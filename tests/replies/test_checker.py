@@ -150,9 +150,11 @@ def test_near_copies_of_replies_to_others_read_as_form_letters() -> None:
 
 def test_over_explaining() -> None:
     text = (
-        "Sorry, Ana. The charge happened because our payment system retried the request. "
-        "This was caused by a timeout in our backend. Our process then flagged the order as "
-        "unpaid due to a technical fault. As a result the warehouse held it. Thanks."
+        "Sorry, Ana. The charge happened because our payment system retried the request after "
+        "the first attempt timed out. This was caused by a timeout in our backend, which was "
+        "under maintenance that night. Our process then flagged the order as unpaid due to a "
+        "technical fault in the reconciliation job. As a result the warehouse held it, and the "
+        "retry went through the next morning. Thanks."
     )
     assert "over_explaining" in rules_of(text)
     assert "over_explaining" not in rules_of(GOOD)

@@ -7,6 +7,7 @@ thanks) has the empty span 0..0: there is no place to point at, only a thing to 
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import unicodedata
@@ -129,6 +130,10 @@ _NON_APOLOGY = _rx(
     r"\bregret that you (?:are|were|feel|felt|found|have been) (?:unhappy|dissatisfied|upset|disappointed|not happy|displeased)\b",
     r"\b(?:sorry|apologi[sz]e) (?:that )?you (?:are|were|feel|felt)(?: so)? (?:unhappy|upset|dissatisfied|displeased)\b",
     r"\bmistakes were made\b",
+    r"\b(?:sorry|apologi[sz]e|apologies) (?:for|about) (?:the|your|any|all the) (?:frustration|confusion|upset|disappointment|annoyance)\b",
+    r"\b(?:sorry|apologi[sz]e) (?:that )?you(?:'re| are| were|'ve been| have been)(?: so| feeling)? (?:frustrated|disappointed|upset|unhappy|annoyed|displeased|dissatisfied)\b",
+    r"\b(?:sorry|apologi[sz]e) (?:that )?you (?:didn't|did not) (?:enjoy|like|love)\b",
+    r"\bnever the way we want you to feel\b",
     r"\bsorry for any (?:confusion|misunderstanding) (?:on your part|you may have)\b",
 )
 
@@ -162,14 +167,28 @@ _DEFENSIVE = _rx(
     r"(?:^|[.!?]\s+)actually,? (?:we|our|the|that|this|you)\b",
     r"\bwe stand by (?:our|the)\b",
     r"\bthere is no (?:evidence|record) (?:that|of)\b",
+    r"\bour (?:\w+ )?records (?:show|indicate|confirm|state)\b",
+    r"\b(?:this|that|it|which) is (?:actually |perfectly |completely |totally )?(?:normal|expected|standard|by design|intended|working as intended)\b",
+    r"\b(?:doesn't|does not) sound like a (?:bug|fault|problem)\b",
+    r"\b(?:readings|charges|bills|figures|results) are (?:accurate|correct)\b",
+    r"\bas (?:we|i) (?:shared|mentioned|said|stated|noted|explained)(?: in| earlier| before| previously| our)",
+    r"\b(?:according to|as per) the information (?:previously )?(?:provided|given|shared)\b",
+    r"\ball (?:that )?we can do\b",
+    r"\bmisinformation\b",
+    r"\bour (?:team|technicians|staff|agents|drivers|engineers) (?:always|follow|followed|are trained)\b",
+    r"\bwe (?:did not|didn't|do not|don't) (?:lose|cause|make|break|damage|charge)\b",
+    r"\bwe (?:are|were) required to\b",
+    r"\bwe have never had (?:a|any) (?:complaint|problem|issue|bug)\b",
+    r"\bwe(?:'re| are) doing all we can\b",
 )
 
 _THIRD_PARTY = (
     r"(?:the |our |your )?(?:courier|carrier|delivery (?:partner|company|driver|service)|"
     r"postal service|post office|royal mail|usps|ups|fedex|dhl|hermes|evri|bank|card issuer|"
     r"payment (?:provider|processor|partner)|supplier|manufacturer|warehouse|third[- ]party|"
-    r"contractor|partner|vendor|airport|isp|internet provider|network provider|app store|"
-    r"apple|google|the system|our system|the software|weather|airline)"
+    r"contractor|partner|vendor|airport|isp|internet provider|(?:local )?network provider|app store|"
+    r"apple|google|the system|our system|the software|weather|airline|promoter|seller|merchant|"
+    r"developer|map provider|copyright owner|android|ios|gp surgery|wholesaler|your bank)"
 )
 _BLAME_SHIFTING = _rx(
     r"\b(?:circumstances|factors|events|reasons) (?:beyond|outside(?: of)?) our control\b",
@@ -182,11 +201,34 @@ _BLAME_SHIFTING = _rx(
     rf"\b{_THIRD_PARTY} (?:lost|delayed|damaged|mishandled|misplaced|failed to deliver|made (?:a|an) (?:mistake|error)|(?:has|have|had) (?:lost|delayed|damaged|failed))\b",
     r"\b(?:this|that|it|the (?:issue|problem|delay|error|charge)) (?:is|was|lies) (?:on|with) (?:their|the) (?:end|side)\b",
     rf"\bon (?:their|the {_THIRD_PARTY}'s) (?:end|side)\b",
+    rf"\b(?:is|are|was|were) (?:decided|administered|maintained|developed|handled|managed|run|operated|controlled|set|owned|issued|declined|refused|blocked|held|delayed) by {_THIRD_PARTY}",
+    r"\bnot (?:administered|developed|managed|run|handled|controlled|maintained|made|sold|operated) by us\b",
+    r"\b(?:is|was|are|were) (?:not |n't )?(?:down to|up to) (?:us|them|the \w+)\b",
+    r"\bisn't down to us\b|\bnot down to us\b",
+    r"\b(?:contact|check with|reach out to|speak to|get in touch with|you would have to reach)(?: out to)? (?:your bank|the bank|the developer|the manufacturer|the promoter|the seller|the merchant|apple|google|at&(?:amp;)?t|your provider|your carrier|them directly)",
+    r"\b(?:high|heavy|unusual|unprecedented|increased|huge) (?:demand|volumes?|traffic|number of (?:requests|calls|contacts))\b",
+    r"\bthings have been (?:quite |very |really )?(?:hectic|busy|crazy)\b",
+    r"\b(?:the|our) system (?:is|was|has been) (?:having|experiencing) (?:issues|problems)\b",
+    r"\brather than (?:from )?(?:us|our (?:app|site|service))\b",
+    r"\b(?:copyright owner|promoter|seller|merchant|developer|manufacturer|network)'s (?:discretion|responsibility|decision|policy)\b",
+    rf"\b(?:because of|caused by|due to|pushed by|works by|made by) [^.!?\n]{{0,60}}\b{_THIRD_PARTY}",
+    r"\bdue to contractual\b",
+    r"\b(?:the )?(?:coronavirus|covid(?:-19)?|pandemic) (?:on|has affected|affected) our\b",
 )
 
 _BLAMES_CUSTOMER = _rx(
-    r"\byou (?:should|could|would|ought to) have\b",
-    r"\byou should've\b",
+    r"\byou (?:should|ought to)(?: have|'ve)\b(?! (?:received|got|gotten|been sent|seen (?:an?|our) (?:email|notification|message)))",
+    r"\byou (?:could|would) have (?:avoided|prevented|checked|read|known|noticed)\b",
+    r"\byou should (?:back up|know|read|check your|make sure|be aware|have known)\b",
+    r"\b(?:stated|agreed to|accepted|confirmed)(?: and agreed to)? (?:during|at|when you)\b",
+    r"\bas (?:stated|set out|explained) in your (?:agreement|contract|terms)\b",
+    r"\b(?:the )?(?:account holder|customer|user|cardholder|passenger|guest)'s (?:responsibility|duty)\b",
+    r"\byour own (?:habits|fault|doing|settings|choice)\b",
+    r"\byou (?:didn't|did not|never) (?:save|ask|select|tap|press|click|back up|declare|report)\b",
+    r"\bif you didn't\b",
+    r"\b(?:please )?read our (?:previous|earlier|last|other) (?:emails?|messages?|replies|posts?)\b",
+    r"\bhave you tried (?:turning|reading|switching)\b",
+    r"\byou selected (?:size|the|a|an)\b",
     r"\bas (?:clearly )?(?:stated|outlined|explained|mentioned|set out|written|specified|detailed|noted) (?:in|on) (?:our|the) (?:terms|t&cs|t&c|policy|conditions|faq|website|confirmation|email|order)",
     r"\b(?:per|according to|under) (?:our|the) (?:terms|t&cs|t&c|terms and conditions|terms of (?:service|use)|returns policy|policy)\b",
     r"\byou (?:failed|neglected|forgot|omitted) to\b",
@@ -216,8 +258,27 @@ _EXPLANATION = _rx(
     r"\bbackend\b|\bupstream\b|\bmigration\b|\bupgrade\b|\boutage\b",
 )
 
+_STEPS = _rx(
+    r"\bthen\b",
+    r"\bfirst\b",
+    r"\bafter (?:that|which)\b",
+    r"\bwhich (?:then|meant|means|allocates|routes|groups|checks)\b",
+    r"\bautomatically\b",
+    r"\bnormally\b",
+    r"\bevery (?:night|evening|morning|\d+ minutes)\b",
+    r"\bso (?:the|it|your|our)\b",
+    r"\bthe (?:algorithm|software|platform|script|converter|engine|scheduler|robot)\b",
+)
+_SPEAKS_TO_THEM = _rx(
+    r"\byou(?:r|'re|'ll|'ve)?\b",
+    r"\bsorry\b",
+    r"\bapologi",
+    r"\bthank",
+    r"\bwe(?:'ll| will)\b",
+    r"\bi(?:'ll| will|'m| am|'ve)\b",
+)
 _OWNERSHIP = _rx(
-    r"\b(?:our|my) (?:mistake|fault|error|responsibility|bad|doing|failure|oversight)\b",
+    r"(?<!not )(?<!n't )(?<!no )\b(?:our|my) (?:mistake|fault|error|responsibility|bad|doing|failure|oversight)\b",
     r"\b(?:that's|that is|this is|it's|it is|that was|this was|it was) (?:entirely |all |completely )?on (?:us|me)\b",
     r"\b(?:we|i) (?:got|get|have got|had got) (?:it|this|that|things|your \w+(?: \w+)?) (?:badly |completely |very |so )?wrong\b",
     r"\b(?:we|i) (?:let|have let|'ve let) you down\b",
@@ -251,6 +312,22 @@ _PROMISE = _rx(
     r"\bsomeone (?:will|should|'ll) (?:be in touch|contact you|get back|reach out|call you|be with you)\b",
     r"\b(?:will|'ll) be (?:in touch|looked into|investigated|reviewed|passed on|escalated)\b",
     r"\bwe(?:'ll| will) see what (?:we|can)\b",
+    r"\b(?:we|i)(?:'ll| will|'d like to| would like to)(?: be sure to)? (?:pass|forward|share|send|let)(?: on| along)? (?:your|this|these|the|our|them)\b",
+    r"\b(?:we're|we are) (?:actively |currently |closely )?(?:reviewing|monitoring|working to|working on|looking at)\b",
+    r"\brest assured (?:we're|we are|that|our)\b",
+    r"\b(?:they|our (?:\w+ )?team)(?:'ll| will) (?:look into|follow up|reply|get back|improve|review)\b",
+    r"\bwe(?:'ll| will) (?:continue|keep) (?:to )?(?:share|sharing|monitor|monitoring|pass|passing|follow|following)\b",
+    r"\bas soon as (?:possible|they(?:'re| are) available|we can)\b",
+)
+# The customer's own next step makes the promise concrete: "create a ticket and we'll look".
+_NEXT_STEP = _rx(
+    r"\bplease (?:create|send|share|submit|fill|file|dm|message|reply|call|email|use)\b",
+    r"\bif you (?:think|feel|believe|still|can|send|share|reply)\b",
+    r"\bonce you\b",
+    r"\byou can (?:file|submit|request|create|appeal|send|share)\b",
+    r"\b(?:send|share|dm) us\b",
+    r"\bcreate a (?:ticket|case|request)\b",
+    r"\bget back to us\b",
 )
 _DAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _TIME = _rx(
@@ -275,7 +352,8 @@ _STOCK = (
     r"\b(?:sorry|apologies) for (?:any|the) inconvenience(?: caused)?\b",
     r"\bsorry for any trouble (?:this|it) (?:may have )?caused\b",
     r"\byour (?:call|business|feedback|custom|satisfaction|patience|opinion|comments?) (?:is|are) (?:very |extremely |really )?important to us\b",
-    r"\bthank you for your (?:patience and understanding|understanding and patience)\b",
+    r"\bthank(?:s| you) for (?:your|the) (?:patience|understanding)(?: and (?:understanding|patience))?(?: with us)?\b",
+    r"\bwe take (?:\w+ )?(?:very |extremely )?seriously\b",
     r"\bwe value (?:your|all) (?:feedback|custom|business|comments)\b",
     r"\bplease be assured\b",
     r"\brest assured\b",
@@ -286,7 +364,6 @@ _STOCK = (
     r"\bwe take (?:your |all |such |customer )?(?:concerns|complaints|feedback|matters|this) (?:very |extremely )?seriously\b",
     r"\bwe pride ourselves\b",
     r"\bat (?:this|the present) time\b",
-    r"\bthank you for contacting us\b",
 )
 
 _PERK = _rx(
@@ -313,16 +390,32 @@ _PERK = _rx(
 _SHOUT_OK = frozenset(
     """URL URLS FAQ FAQS DM DMS PIN NHS USA UK EU US OS GPU CPU RAM PC HTML PDF API SMS ID
     VPN ISP IMEI USB TV DVD CEO UTC GMT BST EST PST CET ASAP OK AM PM IOS MAC SIM ATM IBAN BIC
+    COVID COVID-19 DVR GTA GTAV HBO NBA NFL FIFA PSN EA UHD SD OTP SSO MFA 2FA 2SV TOS
     SWIFT VAT ETA RMA GDPR CCPA HR IT IP DNS SSL WIFI LTE 4G 5G AI APP APPS RSVP PS NB FYI
     BBC CNN NYC LA SF LOL UPS DHL USPS TNT DPD GLS FEDEX EVRI HMRC IRS DVLA NASA BMW AT&T
     XL XXL SKU QR NFC HD UHD HDR HDMI PS4 PS5 XBOX CD CDS LED LCD BBQ DIY PST GST""".split()
 )
 _CAPS_WORD = re.compile(r"\b[A-Z][A-Z'&]{1,}\b")
+# Words people put in capitals to raise their voice; other single capitalised words are
+# mostly names of things (COVID, GTAV, SITESEARCH).
+_EMPHATIC = frozenset(
+    """NOT NEVER ALWAYS ALREADY NOW MUST DID DO DOES READ STOP YOUR YOU NO WILL CANNOT CAN'T
+    DON'T DIDN'T WON'T ISN'T WASN'T ANY EVERY ALL AGAIN ONLY ONCE PLEASE CLEARLY OBVIOUSLY
+    REALLY VERY TWICE WRONG RIGHT LISTEN UNDERSTAND NOTHING EVERYTHING ANYTHING THIS THAT
+    WHAT WHY""".split()
+)
 _SARCASM = _rx(
     r"\bcalm down\b",
     r"\bobviously\b",
     r"\bas (?:anyone|everyone|any fool|you well) (?:knows|can see|know)\b",
-    r"\bgood luck with that\b",
+    r"\bgood luck (?:with that|finding|getting)\b",
+    r"\boh (?:great|wonderful|brilliant|joy|dear)\b",
+    r"\banother (?:\w+ )?expert\b",
+    r"\brelax\b",
+    r"\bdid you (?:actually|even|really)\b",
+    r"\bnobody (?:said|promised|told you)\b",
+    r"\bit's an? \w+(?: \w+)?, not an?\b",
+    r"\btry again more carefully\b",
     r"\bcongratulations\b",
     r"\bclearly you\b",
     r"\bif you (?:had|would|could) (?:bother(?:ed)?|take|taken) (?:to|the time)\b",
@@ -366,7 +459,8 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\b")
 _COMPANY_MAILBOX = re.compile(
     r"^(?:support|help|helpdesk|care|customercare|customer\.?care|customerservices?|"
     r"customer\.?service|service|contact|info|hello|team|complaints|feedback|privacy|press|"
-    r"noreply|no-reply|orders|billing|accounts|sales|enquiries|inquiries|social|dm|cs)$",
+    r"noreply|no-reply|orders|billing|accounts|sales|enquiries|inquiries|social|dm|cs|abuse|"
+    r"security|fraud|spoof|phish\w*|report\w*)$",
     re.IGNORECASE,
 )
 _REFERENCE = _rx(
@@ -480,32 +574,46 @@ def _names_used(text: str) -> list[_Hit]:
     return hits
 
 
-def _misspelled(used: str, parts: Sequence[str], handle: str | None) -> str | None:
-    """The spelling the customer uses, when `used` is close to it but not the same."""
-    if any(used == p or used.lower() == p.lower() for p in parts):
+def _misspelled(used: str, named: Sequence[str], handle: str | None) -> str | None:
+    """The spelling the customer uses, when `used` is close to it but not the same. Their own
+    name field is the surest guide; a handle is decorated ("kasidayyyy", "xTyl3r_"), so only a
+    near miss of about the same length counts against it."""
+    low = used.lower()
+    letters = re.sub(r"[^a-z\u00e0-\u024f]", "", handle.lower()) if handle else ""
+    if any(used == p or low == p.lower() for p in named):
         return None
-    best = process.extractOne(
-        used.lower(), [p.lower() for p in parts], scorer=fuzz.ratio, score_cutoff=75
-    )
+    if not named and low in letters:
+        return None
+    best = process.extractOne(low, [p.lower() for p in named], scorer=fuzz.ratio, score_cutoff=75)
     if best is not None:
-        return parts[best[2]]
-    if handle:
-        letters = re.sub(r"[^a-z]", "", handle.lower())
-        if used.lower() in letters:
-            return None
-        n = len(used)
-        for size in (n - 1, n, n + 1):
-            for i in range(max(0, len(letters) - size + 1)):
-                piece = letters[i : i + size]
-                if size >= 4 and fuzz.ratio(used.lower(), piece) >= 80:
-                    return piece.capitalize()
+        return named[best[2]]
+    if named or not letters:
+        return None
+    handle_parts = name_parts(None, handle)
+    for part in handle_parts:
+        if abs(len(part) - len(used)) <= 1 and fuzz.ratio(low, part.lower()) >= 85:
+            return part
+    n = len(used)
+    for size in (n, n + 1):
+        for i in range(max(0, len(letters) - size + 1)):
+            piece = letters[i : i + size]
+            if size >= 5 and piece[0] == low[0] and fuzz.ratio(low, piece) >= 85:
+                return piece.capitalize()
     return None
 
 
+_LINKISH = re.compile(
+    r"https?://\S+|www\.\S+|\b(?:[a-z0-9-]+\.)+(?:com|org|net|tv|us|io|co|uk|gov|edu|me|ly|gl|be|"
+    r"app|dev|info|biz)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+
+
 def _x_length(text: str) -> int:
-    """Characters as X counts them: the reply's leading mentions are free, a link is 23."""
-    body = _LEADING_MENTIONS.sub("", text, count=1)
-    return len(_URL.sub("x" * 23, body))
+    """Characters as X counts them: the reply's leading mentions are free, a link (with or
+    without its scheme) is 23, and an entity such as &amp; is the one character it stands for."""
+    body = _LEADING_MENTIONS.sub("", html.unescape(text), count=1)
+    return len(_LINKISH.sub("x" * 23, body))
 
 
 def normalise_for_copy(text: str) -> str:
@@ -558,6 +666,8 @@ def check_reply(
 
 
 def _defensive(run: _Run) -> None:
+    if _OWNERSHIP.search(run.text):
+        return  # "our records show it arrived on the 3rd, so the fee was our error": owned
     run.add(RuleId.DEFENSIVE, _hits(_DEFENSIVE, run.text))
 
 
@@ -575,10 +685,22 @@ def _blames_customer(run: _Run) -> None:
     run.add(RuleId.BLAMES_CUSTOMER, _hits(_BLAMES_CUSTOMER, run.text))
 
 
+def _explains(text: str, start: int, end: int) -> bool:
+    """A sentence that accounts for how things happened rather than speaking to the customer."""
+    if _EXPLANATION.search(text, start, end) or _STEPS.search(text, start, end):
+        return True
+    sentence = text[start:end]
+    return len(sentence.split()) >= 8 and not _SPEAKS_TO_THEM.search(sentence)
+
+
 def _over_explaining(run: _Run) -> None:
+    if len(_MASKED.sub("", run.text)) < 300:
+        return  # a short reply cannot say too much
     spans = _sentences(run.text)
-    explaining = [(s, e) for s, e in spans if _EXPLANATION.search(run.text, s, e)]
-    if len(explaining) >= 3 and len(explaining) * 5 >= len(spans) * 2:
+    explaining = [(s, e) for s, e in spans if _explains(run.text, s, e)]
+    steps = len(_STEPS.findall(run.text)) + len(explaining)
+    long_chain = len(run.text) >= 250 and steps >= 6 and len(explaining) >= 2
+    if long_chain or (len(explaining) >= 3 and len(explaining) * 2 >= len(spans)):
         start, end = explaining[0][0], explaining[-1][1]
         run.add(RuleId.OVER_EXPLAINING, [_Hit(start, end, f"({len(explaining)} sentences)")])
 
@@ -586,13 +708,13 @@ def _over_explaining(run: _Run) -> None:
 def _apology_rules(run: _Run) -> None:
     real, non = _apologies(run.text)
     run.add(RuleId.NON_APOLOGY, non)
-    if not real and run.ctx.answers_complaint:
+    if not real and not non and run.ctx.answers_complaint:  # a non-apology is flagged as such
         run.add(RuleId.MISSING_APOLOGY, [_Hit(0, 0)])
     if len(real) >= 3:
         run.add(RuleId.GROVELLING, [_Hit(real[0].start, real[-1].end, f"({len(real)} apologies)")])
     else:
         run.add(RuleId.GROVELLING, _hits(_GROVEL, run.text)[:1])
-    perks = _hits(_PERK, run.text)
+    perks = _hits(_PERK, _MASKED.sub(lambda m: " " * len(m.group()), run.text))
     if perks and not real:
         run.add(RuleId.PERK_WITHOUT_APOLOGY, perks[:1])
 
@@ -623,7 +745,9 @@ def _vague_promise(run: _Run) -> None:
     for hit in _hits(_PROMISE, run.text):
         start, end = _sentence_of(spans, hit.start)
         following = next((e for s, e in spans if s >= end), end)  # and the sentence after
-        if not _TIME.search(run.text, start, following):
+        if not _TIME.search(run.text, start, following) and not _NEXT_STEP.search(
+            run.text, start, following
+        ):
             hits.append(_Hit(hit.start, end))
     run.add(RuleId.VAGUE_PROMISE, hits[:1])
 
@@ -650,12 +774,13 @@ def _form_letter(run: _Run) -> None:
 
 def _names(run: _Run) -> None:
     parts = name_parts(run.ctx.customer_name, run.ctx.customer_handle)
+    named = name_parts(run.ctx.customer_name)
     used = _names_used(run.text)
     wrong = []
     if parts:
         for hit in used:
             assert hit.detail is not None
-            theirs = _misspelled(hit.detail, parts, run.ctx.customer_handle)
+            theirs = _misspelled(hit.detail, named, run.ctx.customer_handle)
             if theirs is not None:
                 wrong.append(_Hit(hit.start, hit.end, f'They write it "{theirs}".'))
     if run.ctx.customer_name:
@@ -677,25 +802,26 @@ def _names(run: _Run) -> None:
 
 
 def _hostile(run: _Run) -> None:
-    hits = _hits(_SARCASM, run.text) + _hits(_BANG, run.text)
-    text = run.text
+    text = _MASKED.sub(lambda m: " " * len(m.group()), run.text)  # "UPDATE" in a link is not
+    hits = _hits(_SARCASM, text) + _hits(_BANG, text)
     letters = [c for c in text if c.isalpha()]
     uppers = sum(c.isupper() for c in letters)
     if len(letters) >= 20 and uppers * 2 > len(letters):
         hits.append(_Hit(0, len(text), "(mostly capitals)"))
     else:
-        caps = [
+        words = [
             m
             for m in _CAPS_WORD.finditer(text)
-            if m.group().replace("'", "") not in _SHOUT_OK and len(m.group()) >= 3
+            if m.group().replace("'", "") not in _SHOUT_OK and len(m.group()) >= 2
         ]
-        hits += [_Hit(m.start(), m.end()) for m in caps if len(m.group()) >= 4]
-        pairs = [
+        hits += [_Hit(m.start(), m.end()) for m in words if m.group() in _EMPHATIC]
+        runs = [
             (a, b)
-            for a, b in itertools.pairwise(caps)
-            if text[a.end() : b.start()].strip() == "" and len(a.group()) < 4
+            for a, b in itertools.pairwise(words)
+            if text[a.end() : b.start()].strip(" ,") == ""
+            and max(len(a.group()), len(b.group())) >= 3
         ]
-        hits += [_Hit(a.start(), b.end()) for a, b in pairs]
+        hits += [_Hit(a.start(), b.end()) for a, b in runs]
     unique = {(h.start, h.end): h for h in reversed(hits)}
     run.add(RuleId.HOSTILE_TONE, sorted(unique.values(), key=lambda h: h.start))
 

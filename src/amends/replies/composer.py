@@ -308,7 +308,7 @@ _ACK = (
 _ACK_TOPIC = (
     "I've read your message about {t}.",
     "Thank you for writing to us about {t}.",
-    "I understand what happened with {t}.",
+    "Your message about {t} reached me, and I've read it carefully.",
 )
 _APOLOGY = (
     "I'm sorry.",
@@ -361,7 +361,7 @@ _OPTIONS_AFTER = (
 )
 _PERK = (
     "I'd also like to offer you {k}, as a token of goodwill.",
-    "I'd also like you to have {k}, whatever you decide.",
+    "I'd also like you to have {k}, however you choose to go on.",
     "With this letter comes {k}; it is yours either way.",
 )
 _LOYAL = (
@@ -380,7 +380,7 @@ _CHANGE = (
 _THANKS = (
     "Thank you for telling us; it helps us put this right for other customers too.",
     "Thank you for taking the time to write to us.",
-    "Thank you for letting us know, and for your patience while I sort it out.",
+    "Thank you for letting us know; I'll see this through myself.",
     "Thanks for raising this with us; I'm glad you did.",
 )
 _SIGN = ("Best wishes,", "Kind regards,", "Yours,", "Warm regards,", "All the best,")
@@ -450,7 +450,7 @@ _PUBLIC_MOVE = (
 _PUBLIC_THANKS = (
     "Thanks for telling us.",
     "Thank you for flagging this.",
-    "Thanks for your patience.",
+    "Thanks for raising it.",
 )
 
 
