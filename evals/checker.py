@@ -28,6 +28,22 @@ from evals._common import REPO, data_dir, emit
 LABELS = REPO / "evals" / "data" / "checker"
 
 
+def _reply(
+    turns: list[dict[str, Any]], position: int, text: str, handle: str | None
+) -> dict[str, Any]:
+    """A brand reply at `position` with the customer's words before it, and since our last."""
+    before = turns[:position]
+    answered = [i for i, t in enumerate(before) if "agent" in t]
+    since = before[answered[-1] + 1 :] if answered else before
+    return {
+        "text": text,
+        "complaint": "\n".join(t["message"] for t in before if "agent" not in t),
+        "latest": "\n".join(t["message"] for t in since if "agent" not in t),
+        "first": not answered,
+        "handle": handle,
+    }
+
+
 def _twitter_replies(data: Path) -> list[dict[str, Any]]:
     """Every brand reply with what the checker may know: complaint, handle, replies to others."""
     conversations = json.loads((data / "twitter_customer_care" / "dev.json").read_text("utf-8"))
@@ -38,25 +54,15 @@ def _twitter_replies(data: Path) -> list[dict[str, Any]]:
             (t.get("client") or t.get("client1") for t in turns if "agent" not in t), None
         )
 
-        def reply(position: int, text: str) -> dict[str, Any]:
-            before = turns[:position]
-            answered = [i for i, t in enumerate(before) if "agent" in t]
-            since = before[answered[-1] + 1 :] if answered else before
-            return {
-                "text": text,
-                "complaint": "\n".join(t["message"] for t in before if "agent" not in t),
-                "latest": "\n".join(t["message"] for t in since if "agent" not in t),
-                "first": not answered,
-                "handle": handle,
-            }
-
         for i, turn in enumerate(turns):
             if "agent" in turn:
-                replies.setdefault(str(turn["tweet_ID"]), reply(i, turn["message"]))
+                replies.setdefault(str(turn["tweet_ID"]), _reply(turns, i, turn["message"], handle))
         url = conv.get("agentURL") or {}
         if url.get("tweet_ID") and url.get("url_utterance"):
             position = int(url.get("turn") or len(turns) + 1) - 1
-            replies.setdefault(str(url["tweet_ID"]), reply(position, url["url_utterance"]))
+            replies.setdefault(
+                str(url["tweet_ID"]), _reply(turns, position, url["url_utterance"], handle)
+            )
     return [{"id": k, **v} for k, v in replies.items()]
 
 
