@@ -50,6 +50,8 @@ FACTOR_PATTERNS: dict[Factor, re.Pattern[str]] = {
         r"(?:charged|billed|debited|paid|taken|deducted)\s+(?:me\s+)?(?:twice|two times|double|"
         r"three times|again)",
         r"double[- ]?(?:charged|charge|billed|billing|payment)",
+        r"(?:took|taken|take|debited|charged|billed|deducted|collected) (?:the |my |a |your )?"
+        r"(?:payment|money|fee|charge|amount|subscription)s? (?:twice|two times|double|again)",
         r"charged (?:me )?(?:for|without)",
         r"(?:card|account|bank) (?:got|was|has been|been|is being) (?:charged|debited|billed)",
         r"over[- ]?charg\w*",
