@@ -15,9 +15,11 @@ from amends.customers.cli import customers, export_customers
 from amends.db import session_scope
 from amends.feedback.cli import export, ingest, quarantine
 from amends.followups.cli import followups
+from amends.incidents.cli import incidents
 from amends.offers.cli import flag_customer, offer, vouchers
 from amends.outbound.cli import deliver, mail, webhooks
 from amends.playbook.cli import playbook
+from amends.problems.cli import problems
 from amends.replies.cli import check, draft
 from amends.reports.cli import report
 from amends.taxonomy.cli import analyze, classify, correct, taxonomy
@@ -55,6 +57,8 @@ app.command("tick")(tick)
 app.command("worker")(worker)
 app.add_typer(timers_app, name="timers")
 app.add_typer(followups, name="followups")
+app.add_typer(incidents, name="incidents")
+app.add_typer(problems, name="problems")
 customers.command("flag")(flag_customer)
 app.add_typer(offer, name="offer")
 app.add_typer(vouchers, name="vouchers")
@@ -121,7 +125,8 @@ def demo(
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
         f"{s.cases_opened} cases opened; example playbook in force; "
-        f"{ticked.total_fired} timers fired, {ticked.assigned} cases assigned"
+        f"{ticked.total_fired} timers fired, {ticked.assigned} cases assigned, "
+        f"{ticked.incidents_opened} incident(s) opened"
     )
     if serve_after:
         serve(host=host, port=port)

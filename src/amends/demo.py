@@ -206,6 +206,37 @@ def write_x(
             out.write(json.dumps(page_doc, ensure_ascii=False) + "\n")
 
 
+BURST = (
+    "you took my payment twice this morning, fix it",
+    "charged twice for the same order just now?!",
+    "my card was charged two times for one order today",
+    "I was billed twice for one order this morning",
+    "why did you take the payment twice from my card",
+)
+
+
+def write_burst(path: Path, who: list[Person], count: int, *, end: datetime, seed: int = 2) -> None:
+    """A spike for the detector to find: `count` people, within the last hour, all charged
+    twice. X API v2 JSON like `write_x`."""
+    rng = random.Random(seed)
+    people = rng.sample(who, min(count, len(who)))
+    tweets = []
+    for i, person in enumerate(people):
+        tid = str(1_800_000_000_000 + i * 10)
+        tweets.append(
+            {
+                "id": tid,
+                "text": f"@{BRAND_HANDLE} {BURST[i % len(BURST)]}",
+                "author_id": person.user_id,
+                "created_at": _iso(end - timedelta(minutes=55 - 4 * i)),
+                "conversation_id": tid,
+                "lang": "en",
+            }
+        )
+    doc = {"data": tweets, "includes": {"users": [_user(p) for p in people]}}
+    path.write_text(json.dumps(doc, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _user(p: Person) -> dict[str, object]:
     return {
         "id": p.user_id,
@@ -355,8 +386,10 @@ def write_demo_files(
     chats = folder / "chats"
     chats.mkdir(exist_ok=True)
     write_transcripts(chats, who, max(1, share // 3), start=start, span=span, seed=seed)
+    write_burst(folder / "x-this-morning.jsonl", who, min(16, len(who)), end=end, seed=seed)
     return [
         folder / "x-mentions.jsonl",
+        folder / "x-this-morning.jsonl",
         folder / "support.mbox",
         folder / "google-reviews.csv",
         folder / "nps-survey.csv",

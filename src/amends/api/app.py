@@ -108,9 +108,11 @@ def create_app(
     from amends.customers.routes import router as customers_router
     from amends.feedback.routes import router as feedback_router
     from amends.followups.routes import router as followups_router
+    from amends.incidents.routes import router as incidents_router
     from amends.offers.routes import router as offers_router
     from amends.outbound.routes import router as outbound_router
     from amends.playbook.routes import router as playbook_router
+    from amends.problems.routes import router as problems_router
     from amends.replies.routes import router as replies_router
     from amends.reports.routes import router as reports_router
     from amends.taxonomy.routes import router as taxonomy_router
@@ -165,6 +167,8 @@ def create_app(
         outbound_router,
         reports_router,
         replies_router,
+        incidents_router,
+        problems_router,
         playbook_router,
         followups_router,
         offers_router,

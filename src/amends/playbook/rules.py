@@ -8,15 +8,19 @@ from datetime import date, timedelta
 
 from amends.cases.rules import CaseStatus, Clock
 from amends.feedback.rules import Channel
+from amends.incidents.rules import IncidentPolicy, Threshold, Tier
 from amends.offers.rules import Compensation
 from amends.playbook.schemas import (
     DAYS,
     CalendarDoc,
     CheckerDoc,
     CompensationDoc,
+    IncidentsDoc,
     PlaybookDoc,
+    ProblemsDoc,
     TargetsDoc,
 )
+from amends.problems.rules import ProblemPolicy
 from amends.replies.rules import DEFAULT_RULES, CheckerRules, RuleText, Severity
 from amends.sla.holidays import public_holidays
 from amends.sla.rules import BusinessCalendar, parse_duration, parse_hours
@@ -82,6 +86,8 @@ class Policy:
     guidance: Mapping[str, str] = field(default_factory=dict)
     checker: CheckerRules = field(default_factory=CheckerRules)
     compensation: Compensation = field(default_factory=Compensation)
+    incidents: IncidentPolicy = field(default_factory=IncidentPolicy)
+    problems: ProblemPolicy = field(default_factory=ProblemPolicy)
 
     def targets_for(self, priority: str | None, channel: Channel, public: bool) -> Targets:
         """The most specific targets: this channel's, else public ones, else the priority's."""
@@ -163,6 +169,33 @@ def _compensation(doc: CompensationDoc) -> Compensation:
     )
 
 
+def _incidents(doc: IncidentsDoc) -> IncidentPolicy:
+    tiers = dict(IncidentPolicy().tiers)
+    tiers.update({Tier(name): Threshold(t.customers, t.reach) for name, t in doc.tiers.items()})
+    return IncidentPolicy(
+        window=parse_duration(doc.window),
+        history=parse_duration(doc.history),
+        every=parse_duration(doc.every),
+        min_count=doc.min_count,
+        min_ratio=doc.min_ratio,
+        alpha=doc.alpha,
+        cooldown=parse_duration(doc.cooldown),
+        keys=tuple(doc.keys),
+        tiers=tiers,
+        similarity=doc.similarity,
+        contact=doc.contact,
+    )
+
+
+def _problems(doc: ProblemsDoc) -> ProblemPolicy:
+    return ProblemPolicy(
+        window=parse_duration(doc.window),
+        recurring_window=parse_duration(doc.recurring_window),
+        recurring_min=doc.recurring_min,
+        alpha=doc.alpha,
+    )
+
+
 def build_policy(doc: PlaybookDoc, *, version: int) -> Policy:
     """Turn a validated playbook document into the rules the desk runs on."""
     calendars = {name: _calendar(name, c) for name, c in doc.calendars.items()}
@@ -225,4 +258,6 @@ def build_policy(doc: PlaybookDoc, *, version: int) -> Policy:
         guidance=dict(doc.guidance),
         checker=_checker(doc.checker),
         compensation=_compensation(doc.compensation),
+        incidents=_incidents(doc.incidents),
+        problems=_problems(doc.problems),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -234,6 +234,55 @@ class CompensationDoc(_Doc):
         return _check_duration(value)
 
 
+KeyKind = Literal["category", "label", "topic", "channel"]
+
+
+class ThresholdDoc(_Doc):
+    customers: int | None = Field(None, ge=1, description="customers affected, at least")
+    reach: int | None = Field(None, ge=1, description="or public reach (followers), at least")
+
+
+class IncidentsDoc(_Doc):
+    window: Duration = Field("1h", description="the window a spike is counted in")
+    history: Duration = Field("28d", description="the past the baseline learns from")
+    every: Duration = Field("15m", description="how often the worker looks for spikes")
+    min_count: int = Field(5, ge=1, le=100_000, description="complaints in a window, at least")
+    min_ratio: float = Field(3.0, ge=1, le=1000, description="times the expected count")
+    alpha: float = Field(1e-4, gt=0, lt=0.5, description="Poisson tail probability")
+    cooldown: Duration = Field("12h", description="before the same alarm is raised again")
+    keys: list[KeyKind] = Field(
+        default_factory=lambda: list(get_args(KeyKind)),
+        description="what spikes are counted by",
+    )
+    tiers: dict[Literal["social_post", "blog_post", "press_release"], ThresholdDoc] = Field(
+        default_factory=dict, description="the size from which each public response is due"
+    )
+    similarity: float = Field(0.6, gt=0, le=1, description="open cases this similar join")
+    contact: str = Field(
+        "reply to us here, or write to our support team",
+        min_length=3,
+        max_length=300,
+        description="how people reach us, in every statement",
+    )
+
+    @field_validator("window", "history", "every", "cooldown")
+    @classmethod
+    def _durations(cls, value: str | int | float) -> str | int | float:
+        return _check_duration(value)
+
+
+class ProblemsDoc(_Doc):
+    window: Duration = Field("28d", description="compared before and after a fix")
+    recurring_window: Duration = Field("14d", description="recent complaints that mean a return")
+    recurring_min: int = Field(3, ge=1, description="complaints in that window, at least")
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="the test's significance level")
+
+    @field_validator("window", "recurring_window")
+    @classmethod
+    def _durations(cls, value: str | int | float) -> str | int | float:
+        return _check_duration(value)
+
+
 class PlaybookDoc(_Doc):
     """The whole playbook: one document the team shares."""
 
@@ -248,6 +297,8 @@ class PlaybookDoc(_Doc):
     guidance: dict[str, str] = Field(default_factory=dict, description="per category")
     checker: CheckerDoc = Field(default_factory=CheckerDoc)
     compensation: CompensationDoc = Field(default_factory=CompensationDoc)
+    incidents: IncidentsDoc = Field(default_factory=IncidentsDoc)
+    problems: ProblemsDoc = Field(default_factory=ProblemsDoc)
 
     @model_validator(mode="after")
     def _references(self) -> PlaybookDoc:

@@ -609,7 +609,7 @@ _LINKISH = re.compile(
 )
 
 
-def _x_length(text: str) -> int:
+def x_length(text: str) -> int:
     """Characters as X counts them: the reply's leading mentions are free, a link (with or
     without its scheme) is 23, and an entity such as &amp; is the one character it stands for."""
     body = _LEADING_MENTIONS.sub("", html.unescape(text), count=1)
@@ -858,7 +858,7 @@ def _length(run: _Run) -> None:
     limit = run.rules.channel_limits.get(channel) if channel else None
     if limit is None:
         return
-    size = _x_length(run.text) if channel == "x" else len(run.text)
+    size = x_length(run.text) if channel == "x" else len(run.text)
     if size > limit:
         run.add(
             RuleId.TOO_LONG_FOR_CHANNEL,

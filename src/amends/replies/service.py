@@ -210,8 +210,38 @@ class DraftResult:
         }
 
 
+def known_change(session: Session, case: Case) -> str | None:
+    """What will change, when a root cause is known: from the case's problem, else from an
+    incident it belongs to."""
+    from amends.incidents.models import Incident, IncidentCase
+    from amends.problems.models import Problem, ProblemCase
+
+    change = session.scalar(
+        select(Problem.what_will_change)
+        .join(ProblemCase, ProblemCase.problem_id == Problem.id)
+        .where(ProblemCase.case_id == case.id, Problem.what_will_change.is_not(None))
+        .order_by(ProblemCase.id.desc())
+        .limit(1)
+    )
+    if change:
+        return change
+    return session.scalar(
+        select(Incident.what_will_change)
+        .join(IncidentCase, IncidentCase.incident_id == Incident.id)
+        .where(IncidentCase.case_id == case.id, Incident.what_will_change.is_not(None))
+        .order_by(IncidentCase.id.desc())
+        .limit(1)
+    )
+
+
 def _facts(
-    session: Session, case: Case, incoming: list[Feedback], *, policy: Policy, now: datetime
+    session: Session,
+    case: Case,
+    incoming: list[Feedback],
+    *,
+    policy: Policy,
+    now: datetime,
+    change: str | None = None,
 ) -> tuple[DraftFacts, dict[str, Any] | None]:
     from amends.offers.service import suggest_for_case
 
@@ -255,7 +285,7 @@ def _facts(
         fix=suggestion.fix if suggestion is not None else None,
         options=suggestion.options if suggestion is not None else (),
         perk=perk,
-        change=None,
+        change=change or known_change(session, case),
         customer_since=since.year if loyal and since is not None else None,
         earlier_complaints=earlier or 0,
         agent_name=agent.name if agent is not None else None,
@@ -266,7 +296,9 @@ def _facts(
     return facts, suggestion.to_dict() if suggestion is not None else None
 
 
-def draft(session: Session, case_id: int, *, policy: Policy, now: datetime) -> DraftResult:
+def draft(
+    session: Session, case_id: int, *, policy: Policy, now: datetime, change: str | None = None
+) -> DraftResult:
     """Draft the replies a case needs, each passing the checker with no blocking finding. The
     wording changes with each attempt until the checker passes both; the last resort leaves
     out the customer's own words."""
@@ -274,7 +306,7 @@ def draft(session: Session, case_id: int, *, policy: Policy, now: datetime) -> D
     incoming = _incoming(session, case)
     if not incoming:
         raise NotFound("complaint on case", case_id)
-    facts, offer = _facts(session, case, incoming, policy=policy, now=now)
+    facts, offer = _facts(session, case, incoming, policy=policy, now=now, change=change)
     public_ctx = context_for_case(session, case, public=True, incoming=incoming)
     private_ctx = context_for_case(session, case, public=False, incoming=incoming)
     private_ctx = ReplyContext(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -207,4 +207,51 @@ def render_offers(r: OfferReportRead) -> list[str]:
         "Definitions",
     ]
     lines += [f"  {k}: {text}" for k, text in r.definitions.items()]
+    return lines
+
+
+@report.command("trends")
+def trends(
+    weeks: Annotated[int, typer.Option(min=1, max=260, help="Weeks back from now.")] = 12,
+    now: cliutil.NowOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Weekly volume and sentiment by category and channel, the top causes before and after
+    their fixes, and incidents on a timeline."""
+    from amends.playbook.service import active_policy
+    from amends.reports.trends import trends as build
+
+    with cliutil.user_errors(), cliutil.session(write=False) as session:
+        result = build(session, now=cliutil.now(now), policy=active_policy(session), weeks=weeks)
+    if as_json:
+        cliutil.print_json(result)
+        return
+    for line in render_trends(result):
+        typer.echo(line)
+
+
+def render_trends(r: dict[str, Any]) -> list[str]:
+    weeks = r["weeks"]
+    lines = ["complaints per week (week starting " + weeks[0] + " .. " + weeks[-1] + ")"]
+    for name, per_week in r["volume_by_category"].items():
+        counts = " ".join(f"{per_week[w]:>5}" for w in weeks)
+        mood = [v for v in r["sentiment_by_category"][name].values() if v is not None]
+        avg = f"  sentiment {sum(mood) / len(mood):+.2f}" if mood else ""
+        lines.append(f"  {name:<24}{counts}{avg}")
+    lines.append("by channel")
+    for name, per_week in r["volume_by_channel"].items():
+        lines.append(f"  {name:<24}" + " ".join(f"{per_week[w]:>5}" for w in weeks))
+    lines.append("top causes")
+    for c in r["top_causes"] or []:
+        v = c.get("verification")
+        fix = f", fixed {c['fixed_at'][:10]}: {v['verdict']}" if v else ""
+        lines.append(f"  #{c['id']} {c['title'][:50]} ({c['status']}, {c['complaints']}{fix})")
+    if not r["top_causes"]:
+        lines.append("  none yet: open problems with `amends problems open` or `discover`")
+    lines.append("incidents")
+    for i in r["incidents"]:
+        end = f" .. {i['resolved_at'][:16]}" if i["resolved_at"] else " (open)"
+        lines.append(f"  {i['opened_at'][:16]}{end}  #{i['id']} {i['tier']} {i['title'][:50]}")
+    if not r["incidents"]:
+        lines.append("  none in these weeks")
     return lines

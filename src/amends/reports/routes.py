@@ -53,3 +53,17 @@ def offers_report(
 
     report = build(session, since=since, until=until, now=clock(), policy=active_policy(session))
     return OfferReportRead.model_validate(report)
+
+
+@router.get("/reports/trends", summary="Weekly volume and sentiment, causes, incidents")
+def trends_report(
+    session: SessionDep,
+    clock: ClockDep,
+    weeks: Annotated[int, Query(ge=1, le=260, description="weeks back from now")] = 12,
+) -> dict[str, object]:
+    """Weekly volume and sentiment by category and channel, the top causes with their
+    complaints before and after their fixes, and incidents on a timeline."""
+    from amends.playbook.service import active_policy
+    from amends.reports.trends import trends
+
+    return trends(session, now=clock(), policy=active_policy(session), weeks=weeks)

@@ -53,6 +53,7 @@ class TickStats:
     assigned: int = 0
     mail_sent: int = 0
     webhooks_delivered: int = 0
+    incidents_opened: int = 0
 
     @property
     def total_fired(self) -> int:
@@ -66,6 +67,7 @@ class TickStats:
             "assigned": self.assigned,
             "mail_sent": self.mail_sent,
             "webhooks_delivered": self.webhooks_delivered,
+            "incidents_opened": self.incidents_opened,
         }
 
 
@@ -194,12 +196,14 @@ def assign_waiting(engine: Engine, *, now: datetime, batch: int = 500) -> int:
 
 
 def tick(engine: Engine, *, now: datetime, settings: Settings) -> TickStats:
-    """Everything due up to `now`: timers, waiting assignments, then outgoing mail and
-    webhooks."""
+    """Everything due up to `now`: timers, waiting assignments, spike detection (once its
+    interval has passed), then outgoing mail and webhooks."""
+    from amends.incidents.flows import detect_if_due
     from amends.outbound.flows import deliver_due
 
     stats = run_due(engine, now=now, settings=settings)
     stats.assigned = assign_waiting(engine, now=now)
+    stats.incidents_opened = detect_if_due(engine, now=now)
     delivered = deliver_due(engine, now=now, settings=settings)
     stats.mail_sent = delivered.mail_sent
     stats.webhooks_delivered = delivered.webhooks_delivered
