@@ -725,7 +725,13 @@ def _acknowledgement(run: _Run) -> None:
         return
     ignore = name_parts(run.ctx.customer_name, run.ctx.customer_handle)
     theirs = _content_stems(complaint, ignore=ignore)
-    if theirs and not theirs & _content_stems(run.text, ignore=ignore):
+    ours = _content_stems(run.text, ignore=ignore)
+    if not theirs or theirs & ours:
+        return
+    # "suspended" and "suspension", "verify" and "verification": the same word, told apart
+    # only by its ending.
+    prefixes = {w[:5] for w in theirs if len(w) >= 5}
+    if not prefixes & {w[:5] for w in ours if len(w) >= 5}:
         run.add(RuleId.MISSING_ACKNOWLEDGEMENT, [_Hit(0, 0)])
 
 
