@@ -322,3 +322,56 @@ def test_incidents_and_problems_over_the_api(client: TestClient) -> None:
     resolved = client.post(f"/api/v1/incidents/{iid}/resolve", json={})
     assert resolved.json() == {"replied": 0, "resolved": 0, "skipped": 0}
     assert client.post(f"/api/v1/incidents/{iid}/resolve", json={}).status_code == 409
+
+
+MUSIC = [
+    "The music in your store is far too loud, I could not think.",
+    "Music in the shop was blasting so loud my ears hurt.",
+    "Please turn the store music down, it is deafening.",
+    "Why is the music so loud in the store? I left without buying.",
+]
+LIGHTS = [
+    "The parking lot lights are broken, it is pitch dark at night.",
+    "Your car park lights have been out for a week, it feels unsafe.",
+    "No lights in the parking lot again tonight, fix them.",
+    "The parking lot is dark, the lights are still broken.",
+]
+
+
+def test_discovery_proposes_problems_from_uncategorised_complaints(
+    desk: Callable[[], Engine], tmp_path: Path
+) -> None:
+    items = [
+        complaint(text, 700 + 10 * k + i, NOW - timedelta(days=2, hours=k * 4 + i))
+        for k, texts in enumerate([MUSIC, LIGHTS])
+        for i, text in enumerate(texts * 2)
+    ]
+    ingest(tmp_path, items)
+    dry = lines(
+        "problems",
+        "discover",
+        "--days",
+        "7",
+        "--min-size",
+        "3",
+        "--dry-run",
+        "--json",
+        "--now",
+        NOW.isoformat(),
+    )
+    assert len(dry) >= 2
+    assert lines("problems", "list", "--json") == []  # a dry run proposes nothing
+    labels = " | ".join(t["label"] for t in dry)
+    assert "music" in labels
+    assert "light" in labels or "parking" in labels
+    found = lines(
+        "problems", "discover", "--days", "7", "--min-size", "3", "--json", "--now", NOW.isoformat()
+    )
+    proposed = lines("problems", "list", "--json", "--status", "proposed")
+    assert len(proposed) == len(found)
+    exported = {row["id"]: row["text"] for row in lines("export", "feedback", "--format", "jsonl")}
+    music = next(p for p in proposed if "music" in p["title"])
+    assert music["examples"]
+    assert all("music" in exported[i].lower() for i in music["examples"])
+    cli("problems", "update", str(music["id"]), "--confirm", "--owner", "lea@example.com")
+    assert lines("problems", "show", str(music["id"]), "--json")[0]["status"] == "open"
