@@ -320,7 +320,12 @@ def test_incidents_and_problems_over_the_api(client: TestClient) -> None:
     assert trends.status_code == 200
     assert len(trends.json()["weeks"]) == 2
     resolved = client.post(f"/api/v1/incidents/{iid}/resolve", json={})
-    assert resolved.json() == {"replied": 0, "resolved": 0, "skipped": 0}
+    assert resolved.json() == {
+        "replied": 0,
+        "resolved": 0,
+        "already_closed": 0,
+        "left_open": [],
+    }
     assert client.post(f"/api/v1/incidents/{iid}/resolve", json={}).status_code == 409
 
 
@@ -375,3 +380,40 @@ def test_discovery_proposes_problems_from_uncategorised_complaints(
     assert all("music" in exported[i].lower() for i in music["examples"])
     cli("problems", "update", str(music["id"]), "--confirm", "--owner", "lea@example.com")
     assert lines("problems", "show", str(music["id"]), "--json")[0]["status"] == "open"
+
+
+def test_api_bodies_too_large_or_not_json_are_refused(client: TestClient) -> None:
+    big = client.post(
+        "/api/v1/check",
+        content=b'{"text": "' + b"a" * (11 * 1024 * 1024) + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert big.status_code == 413
+    assert big.json()["code"] == "payload_too_large"
+    plain = client.post("/api/v1/check", content=b"hello", headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
+    broken = client.post(
+        "/api/v1/check", content=b'{"text": ', headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert broken.json()["code"] == "malformed_request"
+    naive = client.post("/api/v1/problems", json={"title": "Late"}).json()["id"]
+    late = client.post(
+        f"/api/v1/problems/{naive}/actions",
+        json={"title": "Fix", "owner": "a@b.io", "due_at": "2026-12-01T10:00:00"},
+    )
+    assert late.status_code == 422  # a due time needs its zone
+
+
+def test_a_case_is_in_one_open_incident_at_a_time(
+    desk: Callable[[], Engine], tmp_path: Path
+) -> None:
+    ingest(tmp_path, burst(2, start=NOW - timedelta(minutes=30)))
+    first, second = sorted(
+        c["id"] for c in lines("cases", "list", "--json", "--now", NOW.isoformat())
+    )
+    cli("incidents", "open", "One", "--case", str(first))
+    cli("incidents", "open", "Two")
+    refused = runner.invoke(app, ["incidents", "add-cases", "2", str(first), str(second)])
+    assert refused.exit_code == 1
+    assert "in open incident 1" in refused.output

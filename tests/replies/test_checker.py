@@ -219,3 +219,25 @@ def test_empty_and_hostile_input() -> None:
         assert 0 <= f.start <= f.end <= len(text)
     huge = "sorry " * 20_000
     assert "grovelling" in {f.rule.value for f in check_reply(huge, PRIVATE).findings}
+
+
+def test_an_apology_elsewhere_does_not_excuse_a_defence() -> None:
+    text = "Sorry, that's on us. Thanks for telling us. That is not our fault, though."
+    assert "defensive" in rules_of(text)
+    owned = "Our records show it arrived on the 3rd, so the fee was our error. Sorry, Ana."
+    assert "defensive" not in rules_of(owned)
+
+
+@pytest.mark.parametrize(
+    "detail", ["order #NW-55123", "your order #A12345", "the card ending 4242", "ref #99812"]
+)
+def test_references_in_any_shape_stay_out_of_public_replies(detail: str) -> None:
+    text = f"Sorry, that's on us: {detail} is refunded today. Thanks."
+    assert "private_details_in_public" in rules_of(text, PUBLIC_X)
+
+
+def test_a_different_name_altogether_is_wrong() -> None:
+    ctx = ReplyContext(customer_name="Matthew Hale", complaint=COMPLAINT)
+    found = {f.rule.value: f for f in check_reply("Sorry Jon, that's on us. Thanks.", ctx).findings}
+    assert found["name_misspelled"].message.endswith('Their name is "Matthew".')
+    assert "name_misspelled" not in rules_of("Dear Mr Hale, sorry, that's on us. Thanks.", ctx)

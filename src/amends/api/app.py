@@ -138,8 +138,41 @@ def create_app(
             body["findings"] = exc.findings
         return JSONResponse(body, status_code=status_for(exc))
 
+    @app.middleware("http")
+    async def _body_rules(request: Request, call_next: Any) -> Any:
+        """Every JSON endpoint refuses a body over the payload limit (413) and a body that
+        is not JSON (415) before reading it; /feedback and /playbook read their own."""
+        if request.method in ("POST", "PUT", "PATCH") and request.url.path.startswith("/api/"):
+            own = request.url.path.rstrip("/") in ("/api/v1/feedback", "/api/v1/playbook")
+            size = request.headers.get("content-length")
+            if not own and size is not None and size.isdigit():
+                if int(size) > settings.max_payload_bytes:
+                    return JSONResponse(
+                        {
+                            "code": "payload_too_large",
+                            "detail": f"body of {size} bytes is over the limit of "
+                            f"{settings.max_payload_bytes} bytes",
+                        },
+                        status_code=413,
+                    )
+                kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+                if int(size) > 0 and kind != "application/json":
+                    return JSONResponse(
+                        {
+                            "code": "unsupported_media_type",
+                            "detail": "send the body as application/json",
+                        },
+                        status_code=415,
+                    )
+        return await call_next(request)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return JSONResponse(
+                {"code": "malformed_request", "detail": "the body is not valid JSON"},
+                status_code=400,
+            )
         # Say where and what, but never echo the input back.
         problems = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}

@@ -67,8 +67,8 @@ def detect(now: cliutil.NowOption = None, as_json: AsJson = False) -> None:
             if as_json:
                 cliutil.print_json(item)
             else:
-                where = f"incident #{item['incident_id']}" if item.get("incident_id") else "quiet"
-                typer.echo(f"{item['key']}: {item['reason']} -> {where}")
+                where = f" (incident #{item['incident_id']})" if item.get("incident_id") else ""
+                typer.echo(f"{item['key']}: {item['reason']} -> {item.get('action')}{where}")
         if not found and not as_json:
             typer.echo("no spikes")
 
@@ -158,7 +158,8 @@ def add_cases(
             policy=active_policy(session),
         )
         row = service.get_incident(session, incident_id)
-        typer.echo(f"{len(added)} case(s) added; {_line(row)}")
+        typer.echo(f"{len(added)} case(s) added to incident #{incident_id}")
+        typer.echo(_line(row))
 
 
 @incidents.command("remove-case")
@@ -222,8 +223,13 @@ def statements(
         drafts = service.drafted_statements(
             session, incident_id, policy=active_policy(session), tier=tier
         )
+    blocking = any(d["blocking"] for d in drafts.values())
     if as_json:
         cliutil.print_json(drafts)
+    if blocking:
+        typer.echo("a statement has blocking findings: change the incident's facts", err=True)
+        raise typer.Exit(cliutil.EXIT_ERROR)
+    if as_json:
         return
     if not drafts:
         typer.echo("individual replies only: no public statement at this tier")
@@ -253,5 +259,11 @@ def resolve(
         )
         typer.echo(
             f"incident #{incident_id} resolved: {counts['replied']} customers written to, "
-            f"{counts['resolved']} cases resolved, {counts['skipped']} already closed"
+            f"{counts['resolved']} cases resolved, {counts['already_closed']} already "
+            "resolved or closed"
         )
+        if counts["left_open"]:
+            left = ", ".join(f"#{c}" for c in counts["left_open"])
+            typer.echo(
+                f"left open for a personal reply (the draft did not pass the checker): {left}"
+            )

@@ -127,7 +127,7 @@ def statements(
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve; write to every customer")
 def resolve(
     incident_id: IdPath, body: ResolveIn, session: SessionDep, clock: ClockDep
-) -> dict[str, int]:
+) -> dict[str, object]:
     return service.resolve(
         session,
         incident_id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus
-from amends.errors import InvalidInput, InvalidTransition, NotFound
+from amends.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction
 from amends.incidents.models import Incident, IncidentCase, IncidentEvent
@@ -140,7 +140,22 @@ def add_cases(
     if missing:
         raise NotFound("case", missing[0])
     linked = set(case_ids(session, incident_id))
-    added = [c for c in wanted if c not in linked]
+    elsewhere: dict[int, int] = {
+        case_id: other
+        for case_id, other in session.execute(
+            select(IncidentCase.case_id, IncidentCase.incident_id)
+            .join(Incident, Incident.id == IncidentCase.incident_id)
+            .where(
+                Incident.status == IncidentStatus.OPEN,
+                Incident.id != incident_id,
+                IncidentCase.case_id.in_(wanted),
+            )
+        )
+    }
+    if elsewhere and how == "hand":
+        case_id, other = next(iter(sorted(elsewhere.items())))
+        raise Conflict(f"case {case_id} is in open incident {other}; remove it there first")
+    added = [c for c in wanted if c not in linked and c not in elsewhere]
     for case_id in added:
         session.add(
             IncidentCase(
@@ -316,9 +331,10 @@ def resolve(
     now: datetime,
     policy: Policy,
     text: str | None = None,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Close the incident; every linked case still open gets a personal private reply (drafted
-    with what will change) and is resolved, which schedules its follow-up."""
+    with what will change) and is resolved, which schedules its follow-up. A case whose letter
+    the checker would block is left open for a person, and listed."""
     from amends.cases.service import transition
     from amends.replies.service import draft, send
 
@@ -327,16 +343,21 @@ def resolve(
         raise InvalidTransition(f"incident {incident.id} is resolved already")
     incident.status = IncidentStatus.RESOLVED
     incident.resolved_at = now
-    replied = resolved = skipped = 0
+    replied = resolved = closed = 0
+    left_open: list[int] = []
     change = incident.what_will_change
     for case_id in case_ids(session, incident.id):
         case = session.get(Case, case_id)
         if case is None or case.status not in OPEN_STATUSES or case.merged_into_id is not None:
-            skipped += 1
+            closed += 1
             continue
-        drafted = draft(session, case_id, policy=policy, now=now, change=change)
+        # The letter speaks for the team; any compensation is an offer of its own, made and
+        # recorded on the case, never promised in passing here.
+        drafted = draft(
+            session, case_id, policy=policy, now=now, change=change, perks=False, as_team=True
+        )
         if drafted.blocking:
-            skipped += 1
+            left_open.append(case_id)  # a person writes this one
             continue
         send(
             session,
@@ -359,7 +380,12 @@ def resolve(
                 reason=f"incident {incident.id} resolved",
             )
             resolved += 1
-    counts = {"replied": replied, "resolved": resolved, "skipped": skipped}
+    counts: dict[str, Any] = {
+        "replied": replied,
+        "resolved": resolved,
+        "already_closed": closed,
+        "left_open": left_open,
+    }
     note(session, incident, "resolved", actor=actor, now=now, text=text, data=counts)
     session.flush()
     return counts

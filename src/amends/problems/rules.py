@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from scipy.stats import fisher_exact
-
 
 @dataclass(frozen=True)
 class ProblemPolicy:
@@ -62,6 +60,8 @@ def verify(
     """Did the fix work? A one-sided Fisher exact test on the problem's share of all complaints
     before and after the fix; `recent` complaints in the recurring window above the policy's
     minimum, with no significant fall, mean it came back."""
+    from scipy.stats import fisher_exact  # imported here: scipy.stats takes a second to load
+
     if after_total == 0 or before_total == 0:
         return Verification(before, before_total, after, after_total, None, "too early")
     table = [[before, before_total - before], [after, after_total - after]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from amends.problems.models import ActionStatus, ProblemStatus
 
@@ -60,7 +60,7 @@ class LinkIn(_In):
 class ActionIn(_In):
     title: str = Field(min_length=1, max_length=300)
     owner: str = Field(min_length=3, max_length=254)
-    due_at: datetime | None = None
+    due_at: AwareDatetime | None = Field(None, description="with its time zone")
 
 
 class ActionSet(_In):

@@ -180,6 +180,9 @@ _DEFENSIVE = _rx(
     r"\bwe (?:are|were) required to\b",
     r"\bwe have never had (?:a|any) (?:complaint|problem|issue|bug)\b",
     r"\bwe(?:'re| are) doing all we can\b",
+    r"\baccording to our (?:records|system|logs|data)\b",
+    r"\bour (?:system|systems|logs|data) (?:shows?|indicates?|confirms?)\b",
+    r"\bthere(?:'s| is) nothing (?:more |else |further )?(?:we|that we|i) can do\b",
 )
 
 _THIRD_PARTY = (
@@ -465,8 +468,8 @@ _COMPANY_MAILBOX = re.compile(
 )
 _REFERENCE = _rx(
     r"\b(?:order|booking|reservation|account|acct|ticket|case|ref(?:erence)?|tracking|confirmation|invoice|policy|membership|claim|parcel|consignment|pnr)(?: (?:no\.?|number|nr\.?|#|id|ref|code))?[:#\s]\s*(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b",
-    r"#\d{4,}\b",
-    r"\b(?:ending|ends) (?:in|with) \d{4}\b",
+    r"#[A-Z0-9-]*\d[A-Z0-9-]{3,}\b",
+    r"\b(?:ending|ends)(?: (?:in|with))? \d{4}\b",
     r"\b(?:\d[ -]?){13,19}\b",
 )
 _ADDRESS = re.compile(
@@ -666,9 +669,15 @@ def check_reply(
 
 
 def _defensive(run: _Run) -> None:
-    if _OWNERSHIP.search(run.text):
-        return  # "our records show it arrived on the 3rd, so the fee was our error": owned
-    run.add(RuleId.DEFENSIVE, _hits(_DEFENSIVE, run.text))
+    spans = _sentences(run.text)
+    hits = []
+    for hit in _hits(_DEFENSIVE, run.text):
+        start, end = _sentence_of(spans, hit.start)
+        following = next((e for s, e in spans if s >= end), end)
+        # "Our records show it arrived on the 3rd, so the fee was our error": owned, there.
+        if not _OWNERSHIP.search(run.text, start, following):
+            hits.append(hit)
+    run.add(RuleId.DEFENSIVE, hits)
 
 
 def _blame_shifting(run: _Run) -> None:
@@ -789,6 +798,9 @@ def _names(run: _Run) -> None:
             theirs = _misspelled(hit.detail, named, run.ctx.customer_handle)
             if theirs is not None:
                 wrong.append(_Hit(hit.start, hit.end, f'They write it "{theirs}".'))
+            elif named and not any(_fold(hit.detail) == _fold(p) for p in named):
+                # Not their name at all: "Jon" for Matthew.
+                wrong.append(_Hit(hit.start, hit.end, f'Their name is "{named[0]}".'))
     if run.ctx.customer_name:
         # A close spelling anywhere, not only in the greeting: "Mathew" for "Matthew".
         own = name_parts(run.ctx.customer_name)

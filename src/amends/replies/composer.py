@@ -102,7 +102,8 @@ _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,.!?\n]*[,.!]?\s*)",
     re.IGNORECASE,
 )
-_MENTION_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+|#\w+")
+# Handles, links and word hashtags go; "#NW-55123" is an order number and stays whole.
+_MENTION_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+|#[A-Za-z_]+\b(?![\d-])")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _COMPLAINT_WORDS = re.compile(
     r"\b(?:not|never|no|nobody|still|again|twice|wrong|broken|damaged|late|missing|charged|"
@@ -112,7 +113,7 @@ _COMPLAINT_WORDS = re.compile(
 )
 _TAIL = re.compile(
     r"(?:[,;-]\s*|\s+)(?:please|pls|plz|help|can you|could you|thanks|thank you|asap|smh|"
-    r"wtf|ugh)\b.*$",
+    r"wtf|ugh|fix (?:it|this|that)|sort (?:it|this)|sort it out|now)\b.*$",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us)\b", re.IGNORECASE)
@@ -176,15 +177,18 @@ def problem_in_their_words(complaint: str, evidence: Sequence[str] = (), limit: 
     if not sentences:
         return ""
 
-    def score(sentence: str) -> float:
+    def substance(sentence: str) -> int:
         low = sentence.lower()
-        hits = sum(e.lower() in low for e in evidence) * 3
-        mine = 1 if _FIRST_PERSON.search(sentence) else 0
-        return hits + mine + len(_COMPLAINT_WORDS.findall(sentence)) - len(sentence) / 400
+        return sum(e.lower() in low for e in evidence) * 3 + len(_COMPLAINT_WORDS.findall(sentence))
 
+    def score(sentence: str) -> float:
+        mine = 1 if _FIRST_PERSON.search(sentence) else 0
+        return substance(sentence) + mine - len(sentence) / 400
+
+    sentences = [s for s in sentences if substance(s) > 0 and len(s.split()) >= 4]
+    if not sentences:
+        return ""  # nothing that says what went wrong: better their topic than a vague line
     best = max(sentences, key=score)
-    if score(best) <= 0:
-        return ""
     best = _TAIL.sub("", best.rstrip(".!"))
     if len(best) > limit:
         cut = best[:limit]
@@ -395,6 +399,8 @@ def private_apology(facts: DraftFacts, attempt: int = 0, *, plain: bool = False)
     """The personal apology. `plain` leaves out the customer's own words (a fallback)."""
 
     def pick(options: Sequence[str], slot: str) -> str:
+        if facts.agent_name is None:  # signed by a team: no "I'll see this through myself"
+            options = [o for o in options if "myself" not in o] or list(options)
         return _pick(options, facts, slot, attempt)
 
     first = (facts.customer_name or "").split()[0] if facts.customer_name else None

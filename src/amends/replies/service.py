@@ -57,15 +57,23 @@ def _complaint_text(incoming: list[Feedback]) -> str:
     return "\n".join(texts)[-COMPLAINT_CHARS:]
 
 
+def _latest_words(incoming: list[Feedback]) -> str:
+    """What the reply answers: the newest message that says something, else all of it."""
+    for item in reversed(incoming):
+        if item.needs_response is not False and item.text.strip():
+            return item.text[-COMPLAINT_CHARS:]
+    return _complaint_text(incoming)
+
+
 def _plausible(name: str | None) -> str | None:
     """A name to greet someone by: not a redaction ("XXXX"), an address or a number; one
     written all in capitals is greeted in ordinary case."""
-    if not name or "@" in name or any(c.isdigit() for c in name):
+    if not name or "@" in name or any(c.isdigit() for c in name) or "<" in name:
         return None
     name = " ".join(name.split())
     if not name or re.fullmatch(r"[Xx*#\s.]+", name):
         return None
-    return name.title() if name.isupper() else name
+    return name.title() if name.isupper() or name.islower() else name
 
 
 def customer_name(case: Case, incoming: list[Feedback]) -> str | None:
@@ -242,6 +250,8 @@ def _facts(
     policy: Policy,
     now: datetime,
     change: str | None = None,
+    perks: bool = True,
+    as_team: bool = False,
 ) -> tuple[DraftFacts, dict[str, Any] | None]:
     from amends.offers.service import suggest_for_case
 
@@ -267,13 +277,14 @@ def _facts(
     )
     suggestion = suggest_for_case(session, case.id, policy=policy, now=now)
     perk = None
-    if suggestion is not None and suggestion.perk is not None:
+    # A perk that waits for a lead's approval is not promised in the letter.
+    if perks and suggestion is not None and suggestion.perk and not suggestion.needs_approval:
         perk = Perk(suggestion.perk, suggestion.amount, suggestion.currency)
     agent: Agent | None = case.assignee
     public_key = _channel_key(case, incoming, public=True) if case.public else None
     facts = DraftFacts(
         case_id=case.id,
-        complaint=_complaint_text(incoming),
+        complaint=_latest_words(incoming),
         public=case.public,
         channel=public_key or case.channel.value,
         customer_name=customer_name(case, incoming),
@@ -288,7 +299,7 @@ def _facts(
         change=change or known_change(session, case),
         customer_since=since.year if loyal and since is not None else None,
         earlier_complaints=earlier or 0,
-        agent_name=agent.name if agent is not None else None,
+        agent_name=agent.name if agent is not None and not as_team else None,
         team_name=case.team.name if case.team is not None else None,
         private_route=_PRIVATE_ROUTE.get(case.channel, "a direct message"),
         public_limit=policy.checker.channel_limits.get(public_key) if public_key else None,
@@ -297,7 +308,14 @@ def _facts(
 
 
 def draft(
-    session: Session, case_id: int, *, policy: Policy, now: datetime, change: str | None = None
+    session: Session,
+    case_id: int,
+    *,
+    policy: Policy,
+    now: datetime,
+    change: str | None = None,
+    perks: bool = True,
+    as_team: bool = False,
 ) -> DraftResult:
     """Draft the replies a case needs, each passing the checker with no blocking finding. The
     wording changes with each attempt until the checker passes both; the last resort leaves
@@ -306,7 +324,9 @@ def draft(
     incoming = _incoming(session, case)
     if not incoming:
         raise NotFound("complaint on case", case_id)
-    facts, offer = _facts(session, case, incoming, policy=policy, now=now, change=change)
+    facts, offer = _facts(
+        session, case, incoming, policy=policy, now=now, change=change, perks=perks, as_team=as_team
+    )
     public_ctx = context_for_case(session, case, public=True, incoming=incoming)
     private_ctx = context_for_case(session, case, public=False, incoming=incoming)
     private_ctx = ReplyContext(
