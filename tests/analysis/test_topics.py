@@ -197,6 +197,21 @@ def test_identical_texts_form_one_topic() -> None:
     assert "parcel" in result.topics[0].label
 
 
+def test_one_subject_is_one_topic() -> None:
+    result = discover_topics(PARCELS)
+    assert len(result.topics) == 1
+    assert result.assignments.count(0) >= 15
+    assert "parcel" in result.topics[0].label
+
+
+def test_small_batch_of_two_subjects() -> None:
+    result = discover_topics(PARCELS[:6] + CRASHES[:6], min_size=3)
+    assert len(result.topics) == 2
+    assert len(set(result.assignments[:6])) == 1
+    assert len(set(result.assignments[6:])) == 1
+    assert result.assignments[0] != result.assignments[6]
+
+
 def test_max_topics_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_topics"):
         discover_topics(["x"], max_topics=0)
