@@ -140,18 +140,16 @@ def add_cases(
     if missing:
         raise NotFound("case", missing[0])
     linked = set(case_ids(session, incident_id))
-    elsewhere: dict[int, int] = {
-        case_id: other
-        for case_id, other in session.execute(
-            select(IncidentCase.case_id, IncidentCase.incident_id)
-            .join(Incident, Incident.id == IncidentCase.incident_id)
-            .where(
-                Incident.status == IncidentStatus.OPEN,
-                Incident.id != incident_id,
-                IncidentCase.case_id.in_(wanted),
-            )
+    rows = session.execute(
+        select(IncidentCase.case_id, IncidentCase.incident_id)
+        .join(Incident, Incident.id == IncidentCase.incident_id)
+        .where(
+            Incident.status == IncidentStatus.OPEN,
+            Incident.id != incident_id,
+            IncidentCase.case_id.in_(wanted),
         )
-    }
+    )
+    elsewhere: dict[int, int] = {int(r[0]): int(r[1]) for r in rows}
     if elsewhere and how == "hand":
         case_id, other = next(iter(sorted(elsewhere.items())))
         raise Conflict(f"case {case_id} is in open incident {other}; remove it there first")
