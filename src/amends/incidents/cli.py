@@ -119,6 +119,11 @@ def show(incident_id: int, as_json: AsJson = False) -> None:
         typer.echo(f"  cases: {', '.join(f'#{c}' for c in cases) or '-'}")
         for e in events:
             text = f" {e.text}" if e.text else ""
+            if e.kind == "cases_added":
+                shown = ", ".join(f"#{c}" for c in e.data.get("cases", [])[:20])
+                text = f" {shown} ({e.data.get('how')})"
+            elif e.kind == "tier":
+                text = f" {e.data.get('from')} -> {e.data.get('to')}:{text}"
             typer.echo(f"  [{e.at:%Y-%m-%d %H:%M}] {e.kind} by {e.actor}{text}")
 
 

@@ -232,20 +232,24 @@ def trends(
 
 def render_trends(r: dict[str, Any]) -> list[str]:
     weeks = r["weeks"]
-    lines = ["complaints per week (week starting " + weeks[0] + " .. " + weeks[-1] + ")"]
+    header = f"  {'week starting':<24}" + " ".join(f"{w[5:]:>5}" for w in weeks)
+    lines = ["complaints per week", header]
     for name, per_week in r["volume_by_category"].items():
         counts = " ".join(f"{per_week[w]:>5}" for w in weeks)
         mood = [v for v in r["sentiment_by_category"][name].values() if v is not None]
         avg = f"  sentiment {sum(mood) / len(mood):+.2f}" if mood else ""
         lines.append(f"  {name:<24}{counts}{avg}")
     lines.append("by channel")
+    lines.append(header)
     for name, per_week in r["volume_by_channel"].items():
         lines.append(f"  {name:<24}" + " ".join(f"{per_week[w]:>5}" for w in weeks))
     lines.append("top causes")
     for c in r["top_causes"] or []:
         v = c.get("verification")
-        fix = f", fixed {c['fixed_at'][:10]}: {v['verdict']}" if v else ""
-        lines.append(f"  #{c['id']} {c['title'][:50]} ({c['status']}, {c['complaints']}{fix})")
+        fix = f"; fixed {c['fixed_at'][:10]}, verdict: {v['verdict']}" if v else ""
+        lines.append(
+            f"  #{c['id']} {c['title'][:50]} ({c['status']}, {c['complaints']} complaints{fix})"
+        )
     if not r["top_causes"]:
         lines.append("  none yet: open problems with `amends problems open` or `discover`")
     lines.append("incidents")
