@@ -13,7 +13,7 @@ How it works (figures, and the variants tried: `evals/README.md`; run `evals/top
 3. The tree is cut into `max_topics` groups or, when that is None, into the fewest groups whose
    texts lie on average at cosine `COHESION_TARGET` or more to their group's mean direction
    (this size-weighted cohesion only falls as groups merge; the target was chosen on subsets of
-   Banking77 with 10 to 77 intents, where it gives between 0.6 and 1.2 times the true number),
+   Banking77 with 10 to 77 intents, where it gives 0.57 to 1.2 times the true number),
    and into no more than one group per `2 * min_size` texts or `MAX_AUTO_TOPICS`.
 4. A text below cosine `NOISE_BELOW` to its group's mean direction, and every text of a group
    left with fewer than `min_size`, is noise (-1).
