@@ -559,6 +559,11 @@ _GREETING_NAME = re.compile(
     r"([A-Z\u00c0-\u024f][a-z\u00c0-\u024f'\-]{1,30})(?=\s*[,.!?:;\u2013\u2014-]|\s*$)",
     re.MULTILINE,
 )
+# A greeting that names its reader (not a sign-off, not "..., Sam" at the end).
+_SALUTATION = re.compile(
+    r"\b(?i:hi|hello|hey|dear|sorry|good (?:morning|afternoon|evening)),?[ \t]+"
+    r"([A-Z\u00c0-\u024f][a-z\u00c0-\u024f'\-]{1,30})\b"
+)
 _NOT_NAMES = frozenset(
     """Thanks Thank Sorry Hello Hi Hey Dear Please Yes No Okay Ok Also Again Team Everyone
     All Folks Friend There Here Today Tomorrow Meanwhile However Unfortunately Hmm Great Cheers
@@ -791,6 +796,7 @@ def _names(run: _Run) -> None:
     parts = name_parts(run.ctx.customer_name, run.ctx.customer_handle)
     named = name_parts(run.ctx.customer_name)
     used = _names_used(run.text)
+    salutations = {m.start(1) for m in _SALUTATION.finditer(run.text)}
     wrong = []
     if parts:
         for hit in used:
@@ -798,8 +804,12 @@ def _names(run: _Run) -> None:
             theirs = _misspelled(hit.detail, named, run.ctx.customer_handle)
             if theirs is not None:
                 wrong.append(_Hit(hit.start, hit.end, f'They write it "{theirs}".'))
-            elif named and not any(_fold(hit.detail) == _fold(p) for p in named):
-                # Not their name at all: "Jon" for Matthew.
+            elif (
+                named
+                and hit.start in salutations
+                and not any(_fold(hit.detail) == _fold(p) for p in named)
+            ):
+                # Greeted by another name altogether: "Hi Jon" for Matthew.
                 wrong.append(_Hit(hit.start, hit.end, f'Their name is "{named[0]}".'))
     if run.ctx.customer_name:
         # A close spelling anywhere, not only in the greeting: "Mathew" for "Matthew".
