@@ -113,3 +113,10 @@ def user_errors() -> Iterator[None]:
 
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def actor(email: str | None) -> str:
+    """The `--as` agent of a command, or "cli"."""
+    from amends.cases.rules import agent_actor
+
+    return agent_actor(email, otherwise="cli")

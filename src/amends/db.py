@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Dialect
@@ -140,3 +141,20 @@ def lookup(
         rows = session.execute(select(key, value).where(key.in_(part))).all()
         found.update(dict(rows))
     return found
+
+
+_BUCKETS = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d"}
+
+
+def utc_truncated(session: Session, column: Any, unit: str) -> Any:
+    """`column` (a UTCDateTime) cut to the start of its UTC hour or day, as the backend can
+    group by it; read the values back with `as_utc`."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc(unit, func.timezone("UTC", column))
+    return func.strftime(_BUCKETS[unit], column)
+
+
+def as_utc(value: str | datetime) -> datetime:
+    """A value of `utc_truncated` (SQLite gives text, PostgreSQL a naive timestamp) as aware UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

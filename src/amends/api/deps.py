@@ -54,3 +54,10 @@ PageDep = Annotated[Page, Depends()]
 MAX_ID = 2**62
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="an id")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def actor(agent: str | None) -> str:
+    """The agent a request names, or "api"."""
+    from amends.cases.rules import agent_actor
+
+    return agent_actor(agent, otherwise="api")

@@ -23,10 +23,6 @@ Actor = Annotated[
 Reason = Annotated[str | None, typer.Option(help="Why (recorded in the history).")]
 
 
-def _actor(email: str | None) -> str:
-    return f"agent:{email.strip().lower()}" if email else "cli"
-
-
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
 
@@ -165,7 +161,7 @@ def _move(
             session,
             case_id,
             target,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
             reason=reason,
@@ -206,7 +202,7 @@ def reopen(
         case = service.reopen(
             session,
             case_id,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
             reason=reason,
@@ -230,7 +226,7 @@ def assign(
             case_id,
             agent_email=agent,
             team_name=team,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             reason=reason,
         )
@@ -309,7 +305,7 @@ def merge(
             session,
             keep,
             absorb,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
             reason=reason,
@@ -331,7 +327,7 @@ def split(
             session,
             case_id,
             feedback_ids,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
             reason=reason,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep
+from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.cases import service
 from amends.cases.models import Case
@@ -26,10 +26,6 @@ from amends.cases.schemas import (
 from amends.playbook.service import active_policy
 
 router = APIRouter(tags=["cases"])
-
-
-def _actor(agent: str | None) -> str:
-    return f"agent:{agent.strip().lower()}" if agent else "api"
 
 
 def _row(case: Case, now: datetime) -> QueueRow:
@@ -113,7 +109,7 @@ def change_status(
         session,
         case_id,
         body.status,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=now,
         policy=active_policy(session),
         reason=body.reason,
@@ -129,7 +125,7 @@ def assign(case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockD
         case_id,
         agent_email=body.assignee,
         team_name=body.team,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=now,
         reason=body.reason,
     )
@@ -165,7 +161,7 @@ def merge(case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep) 
         session,
         case_id,
         body.absorb,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=now,
         policy=active_policy(session),
         reason=body.reason,
@@ -180,7 +176,7 @@ def split(case_id: IdPath, body: SplitIn, session: SessionDep, clock: ClockDep) 
         session,
         case_id,
         body.feedback_ids,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=now,
         policy=active_policy(session),
         reason=body.reason,

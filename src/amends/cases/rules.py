@@ -106,3 +106,9 @@ class Deadline:
     def breached(self, now: datetime) -> bool:
         """Late: recorded as breached, kept after its due time, or still running past it."""
         return self.flagged or (self.met_at or now) > self.due
+
+
+def agent_actor(email: str | None, *, otherwise: str) -> str:
+    """Who did it, as case histories and timelines write it: "agent:<email>", or `otherwise`
+    ("cli", "api") when no agent was named."""
+    return f"agent:{email.strip().lower()}" if email else otherwise

@@ -21,10 +21,6 @@ Actor = Annotated[
 AsJson = Annotated[bool, typer.Option("--json")]
 
 
-def _actor(email: str | None) -> str:
-    return f"agent:{email.strip().lower()}" if email else "cli"
-
-
 def incident_json(row: Incident, cases: list[int] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id,
@@ -140,7 +136,7 @@ def open_incident(
             session,
             title=title,
             now=cliutil.now(now),
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             policy=active_policy(session),
             cases=case or [],
         )
@@ -158,7 +154,7 @@ def add_cases(
             incident_id,
             cases,
             how="hand",
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
         )
@@ -177,7 +173,7 @@ def remove_case(
             session,
             incident_id,
             case_id,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
         )
@@ -202,7 +198,7 @@ def update(
         service.update(
             session,
             incident_id,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             text=text,
             title=title,
@@ -257,7 +253,7 @@ def resolve(
         counts = service.resolve(
             session,
             incident_id,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             now=cliutil.now(now),
             policy=active_policy(session),
             text=text,

@@ -9,7 +9,7 @@ and "topic:<problem id>" for open or proposed problems that carry a topic's word
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES
-from amends.db import session_scope
+from amends.db import as_utc, session_scope, utc_truncated
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction
 from amends.incidents import service
@@ -29,23 +29,12 @@ from amends.incidents.rules import IncidentStatus
 from amends.playbook.rules import Policy
 from amends.playbook.service import active_policy
 from amends.problems.models import Problem, ProblemStatus
+from amends.problems.service import uses_terms
 
 DETECTOR = "spikes"
 TOPIC_KEYS = 20  # problems whose words are watched
 SIMILAR_LOOKBACK = timedelta(days=3)
 SIMILAR_CANDIDATES = 5_000
-
-
-def _hour(session: Session) -> ColumnElement[Any]:
-    """The UTC hour a complaint came in, as the backend can group by it."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("hour", func.timezone("UTC", Feedback.received_at))
-    return func.strftime("%Y-%m-%d %H:00:00", Feedback.received_at)
-
-
-def _as_hour(value: Any) -> datetime:
-    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _complaints(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -57,28 +46,32 @@ def _complaints(start: datetime, end: datetime) -> ColumnElement[bool]:
     )
 
 
-def _topic_filters(session: Session) -> dict[str, ColumnElement[bool]]:
+Topics = dict[str, tuple[str, ColumnElement[bool]]]  # "topic:<id>" -> (title, its complaints)
+
+
+def watched_topics(session: Session) -> Topics:
+    """The newest open or proposed problems that carry a topic's words: read once a run."""
     problems = session.scalars(
         select(Problem)
         .where(Problem.status.in_([ProblemStatus.PROPOSED, ProblemStatus.OPEN]))
         .order_by(Problem.id.desc())
         .limit(TOPIC_KEYS)
     )
-    out: dict[str, ColumnElement[bool]] = {}
+    out: Topics = {}
     for p in problems:
-        words = [t.replace("%", "").replace("_", "") for t in (p.terms or [])[:2] if t.strip()]
-        if words:
-            out[f"topic:{p.id}"] = and_(*(func.lower(Feedback.text).contains(w) for w in words))
+        match = uses_terms(p.terms or [])
+        if match is not None:
+            out[f"topic:{p.id}"] = (p.title, match)
     return out
 
 
 def hourly_counts(
-    session: Session, *, now: datetime, policy: Policy
+    session: Session, *, now: datetime, policy: Policy, topics: Topics | None = None
 ) -> dict[str, list[tuple[datetime, int]]]:
     """Per key, the customers who complained in each hour of the detector's range, oldest
     first. Customers, not messages: one person's thread of eight tweets is one voice."""
     start = count_range(now, config=_config(policy))[0]
-    hour = _hour(session).label("hour")
+    hour = utc_truncated(session, Feedback.received_at, "hour").label("hour")
     wanted = set(policy.incidents.keys)
     columns = {
         "category": Feedback.category,
@@ -96,16 +89,17 @@ def hourly_counts(
         )
         for value, at, n in rows:
             name = value.value if hasattr(value, "value") else str(value)
-            counts[f"{kind}:{name}"][_as_hour(at)] = int(n)
+            counts[f"{kind}:{name}"][as_utc(at)] = int(n)
     if "topic" in wanted:
-        for key, match in _topic_filters(session).items():
+        watched = watched_topics(session) if topics is None else topics
+        for key, (_title, match) in watched.items():
             rows = session.execute(
                 select(hour, func.count(func.distinct(Feedback.customer_id)))
                 .where(_complaints(start, now), match)
                 .group_by(hour)
             )
             for at, n in rows:
-                counts[key][_as_hour(at)] = int(n)
+                counts[key][as_utc(at)] = int(n)
     return {key: sorted(by_hour.items()) for key, by_hour in counts.items()}
 
 
@@ -121,7 +115,7 @@ def _config(policy: Policy) -> SpikeConfig:
     )
 
 
-def _key_filter(session: Session, key: str) -> ColumnElement[bool]:
+def _key_filter(key: str, topics: Topics) -> ColumnElement[bool]:
     kind, _, value = key.partition(":")
     if kind == "category":
         return Feedback.category == value
@@ -130,14 +124,16 @@ def _key_filter(session: Session, key: str) -> ColumnElement[bool]:
     if kind == "channel":
         return Feedback.channel == value
     if kind == "topic":
-        return _topic_filters(session).get(key, literal(False))
+        return topics[key][1] if key in topics else literal(False)
     return literal(False)
 
 
-def _cases_in(session: Session, key: str, start: datetime, end: datetime) -> list[int]:
+def _cases_in(
+    session: Session, key: str, start: datetime, end: datetime, *, topics: Topics
+) -> list[int]:
     rows = session.scalars(
         select(Feedback.case_id)
-        .where(_complaints(start, end), _key_filter(session, key), Feedback.case_id.is_not(None))
+        .where(_complaints(start, end), _key_filter(key, topics), Feedback.case_id.is_not(None))
         .distinct()
     )
     return sorted(c for c in rows if c is not None)
@@ -197,20 +193,13 @@ def detect(session: Session, *, now: datetime, policy: Policy) -> list[dict[str,
     first = session.scalar(
         select(func.min(Feedback.received_at)).where(Feedback.direction == Direction.IN)
     )
-    names = {
-        f"topic:{pid}": title
-        for pid, title in session.execute(
-            select(Problem.id, Problem.title).where(
-                Problem.status.in_([ProblemStatus.PROPOSED, ProblemStatus.OPEN])
-            )
-        )
-    }
+    topics = watched_topics(session)
     spikes = find_spikes(
-        hourly_counts(session, now=now, policy=policy),
+        hourly_counts(session, now=now, policy=policy, topics=topics),
         now=now,
         config=_config(policy),
         since=first,
-        names=names,
+        names={key: title for key, (title, _match) in topics.items()},
     )
     # What a complaint is about names an incident better than where it came in.
     spikes.sort(key=lambda sp: _KIND_ORDER.get(sp.key.partition(":")[0], 9))
@@ -224,7 +213,7 @@ def detect(session: Session, *, now: datetime, policy: Policy) -> list[dict[str,
             "reason": spike.reason,
             "incident_id": None,
         }
-        cases = _cases_in(session, spike.key, spike.window_start, spike.window_end)
+        cases = _cases_in(session, spike.key, spike.window_start, spike.window_end, topics=topics)
         open_one = session.scalar(
             select(Incident).where(
                 Incident.key == spike.key, Incident.status == IncidentStatus.OPEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep
+from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.incidents import service
 from amends.incidents.rules import IncidentStatus, Tier
@@ -20,10 +20,6 @@ from amends.incidents.schemas import (
 from amends.playbook.service import active_policy
 
 router = APIRouter(tags=["incidents"])
-
-
-def _actor(agent: str | None) -> str:
-    return f"agent:{agent.strip().lower()}" if agent else "api"
 
 
 def _detail(session: SessionDep, incident_id: int) -> IncidentDetail:
@@ -66,7 +62,7 @@ def open_incident(body: IncidentIn, session: SessionDep, clock: ClockDep) -> Inc
         session,
         title=body.title,
         now=clock(),
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         policy=active_policy(session),
         cases=body.cases,
     )
@@ -87,7 +83,7 @@ def add_cases(
         incident_id,
         body.cases,
         how="hand",
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=clock(),
         policy=active_policy(session),
     )
@@ -101,7 +97,7 @@ def update(
     service.update(
         session,
         incident_id,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=clock(),
         text=body.text,
         title=body.title,
@@ -131,7 +127,7 @@ def resolve(
     return service.resolve(
         session,
         incident_id,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         now=clock(),
         policy=active_policy(session),
         text=body.text,

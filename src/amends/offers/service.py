@@ -539,22 +539,44 @@ def _actor(by: str | None, default: str) -> str:
     return f"agent:{by.strip().lower()}" if by and by.strip() else default
 
 
-def accept(session: Session, offer_id: int, *, now: datetime, by: str | None = None) -> Offer:
-    """The customer accepted the offer (`by`: the agent who records it)."""
+def _decide(
+    session: Session,
+    offer_id: int,
+    target: OfferStatus,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str | None = None,
+    void: bool = False,
+) -> Offer:
+    """The offer's answer: its new status and reason, its voucher void if asked, an event."""
     offer = get_offer(session, offer_id)
-    previous = _move(offer, OfferStatus.ACCEPTED, "accepted")
-    offer.status = OfferStatus.ACCEPTED
+    previous = _move(offer, target, target.value)
+    if void:
+        _void(session, offer, now=now)
+    offer.status = target
     offer.decided_at = now
+    answered = target is OfferStatus.ACCEPTED
+    if not answered:
+        offer.reason = reason.strip() if reason and reason.strip() else None
     _record(
         session,
         offer,
-        "offer_accepted",
-        actor=_actor(by, cases.CUSTOMER),
+        f"offer_{target.value}",
+        actor=actor,
         now=now,
         previous=previous,
+        reason=None if answered else offer.reason,
     )
     session.flush()
     return offer
+
+
+def accept(session: Session, offer_id: int, *, now: datetime, by: str | None = None) -> Offer:
+    """The customer accepted the offer (`by`: the agent who records it)."""
+    return _decide(
+        session, offer_id, OfferStatus.ACCEPTED, now=now, actor=_actor(by, cases.CUSTOMER)
+    )
 
 
 def refuse(
@@ -567,23 +589,15 @@ def refuse(
 ) -> Offer:
     """The customer refused: the offer's voucher is void, and no later suggestion for them is
     worth more."""
-    offer = get_offer(session, offer_id)
-    previous = _move(offer, OfferStatus.REFUSED, "refused")
-    _void(session, offer, now=now)
-    offer.status = OfferStatus.REFUSED
-    offer.decided_at = now
-    offer.reason = reason.strip() if reason and reason.strip() else None
-    _record(
+    return _decide(
         session,
-        offer,
-        "offer_refused",
-        actor=_actor(by, cases.CUSTOMER),
+        offer_id,
+        OfferStatus.REFUSED,
         now=now,
-        previous=previous,
-        reason=offer.reason,
+        actor=_actor(by, cases.CUSTOMER),
+        reason=reason,
+        void=True,
     )
-    session.flush()
-    return offer
 
 
 def withdraw(
@@ -596,23 +610,15 @@ def withdraw(
 ) -> Offer:
     """Take back an offer that waits for approval or that the customer has not answered; its
     voucher, unless already used, is void."""
-    offer = get_offer(session, offer_id)
-    previous = _move(offer, OfferStatus.WITHDRAWN, "withdrawn")
-    _void(session, offer, now=now)
-    offer.status = OfferStatus.WITHDRAWN
-    offer.decided_at = now
-    offer.reason = reason.strip() if reason and reason.strip() else None
-    _record(
+    return _decide(
         session,
-        offer,
-        "offer_withdrawn",
-        actor=_actor(by, cases.SYSTEM),
+        offer_id,
+        OfferStatus.WITHDRAWN,
         now=now,
-        previous=previous,
-        reason=offer.reason,
+        actor=_actor(by, cases.SYSTEM),
+        reason=reason,
+        void=True,
     )
-    session.flush()
-    return offer
 
 
 def redeem_voucher(

@@ -19,10 +19,6 @@ Actor = Annotated[str | None, typer.Option("--as", metavar="EMAIL", help="Who do
 AsJson = Annotated[bool, typer.Option("--json")]
 
 
-def _actor(email: str | None) -> str:
-    return f"agent:{email.strip().lower()}" if email else "cli"
-
-
 def problem_json(row: Problem) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -89,7 +85,7 @@ def open_problem(
             session,
             title=title,
             now=moment,
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             category=category,
             company_label=label,
             terms=term or [],
@@ -98,7 +94,7 @@ def open_problem(
             owner=owner,
         )
         if case:
-            service.link_cases(session, row.id, case, actor=_actor(who), now=moment)
+            service.link_cases(session, row.id, case, actor=cliutil.actor(who), now=moment)
         typer.echo(f"problem #{row.id} opened")
 
 
@@ -158,7 +154,7 @@ def link(
     """Link cases or an incident to the problem."""
     with cliutil.user_errors(), cliutil.session(write=True) as session:
         added = service.link_cases(
-            session, problem_id, case or [], actor=_actor(who), now=cliutil.now(now)
+            session, problem_id, case or [], actor=cliutil.actor(who), now=cliutil.now(now)
         )
         if incident is not None:
             service.link_incident(session, problem_id, incident)
@@ -240,7 +236,7 @@ def discover(
             session,
             now=moment,
             since=moment - timedelta(days=days),
-            actor=_actor(who),
+            actor=cliutil.actor(who),
             max_topics=max_topics,
             min_size=min_size,
             propose=not dry_run,

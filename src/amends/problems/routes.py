@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep
+from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.playbook.service import active_policy
 from amends.problems import service
@@ -28,10 +28,6 @@ from amends.problems.schemas import (
 )
 
 router = APIRouter(tags=["problems"])
-
-
-def _actor(agent: str | None) -> str:
-    return f"agent:{agent.strip().lower()}" if agent else "api"
 
 
 def _detail(session: SessionDep, problem_id: int, now: Any) -> ProblemDetail:
@@ -84,7 +80,7 @@ def open_problem(body: ProblemIn, session: SessionDep, clock: ClockDep) -> Probl
         session,
         title=body.title,
         now=now,
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         category=body.category,
         company_label=body.company_label,
         terms=body.terms,
@@ -93,7 +89,7 @@ def open_problem(body: ProblemIn, session: SessionDep, clock: ClockDep) -> Probl
         owner=body.owner,
     )
     if body.cases:
-        service.link_cases(session, row.id, body.cases, actor=_actor(body.agent), now=now)
+        service.link_cases(session, row.id, body.cases, actor=actor(body.agent), now=now)
     return _detail(session, row.id, now)
 
 
@@ -122,7 +118,7 @@ def update(
 @router.post("/problems/{problem_id}/links", summary="Link cases or an incident")
 def link(problem_id: IdPath, body: LinkIn, session: SessionDep, clock: ClockDep) -> ProblemDetail:
     now = clock()
-    service.link_cases(session, problem_id, body.cases, actor=_actor(body.agent), now=now)
+    service.link_cases(session, problem_id, body.cases, actor=actor(body.agent), now=now)
     if body.incident_id is not None:
         service.link_incident(session, problem_id, body.incident_id)
     return _detail(session, problem_id, now)
@@ -166,7 +162,7 @@ def discover(body: DiscoverIn, session: SessionDep, clock: ClockDep) -> list[dic
         session,
         now=now,
         since=now - timedelta(days=body.days),
-        actor=_actor(body.agent),
+        actor=actor(body.agent),
         max_topics=body.max_topics,
         min_size=body.min_size,
         propose=body.propose,

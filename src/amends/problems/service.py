@@ -217,11 +217,19 @@ def _matches(problem: Problem) -> ColumnElement[bool]:
         clauses.append(Feedback.category == problem.category)
     if problem.company_label:
         clauses.append(Feedback.company_label == problem.company_label)
-    if problem.terms:
-        words = [t.replace("%", "").replace("_", "") for t in problem.terms[:2] if t]
-        if words:
-            clauses.append(and_(*(func.lower(Feedback.text).contains(w) for w in words)))
+    words = uses_terms(problem.terms or [])
+    if words is not None:
+        clauses.append(words)
     return or_(*clauses) if clauses else false()
+
+
+def uses_terms(terms: Sequence[str]) -> ColumnElement[bool] | None:
+    """Complaints with a topic's first two words in them (LIKE wildcards taken out)."""
+    words = [t.replace("%", "").replace("_", "") for t in terms[:2] if t.strip()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    return and_(*(func.lower(Feedback.text).contains(w.lower()) for w in words))
 
 
 def _count(session: Session, problem: Problem, start: datetime, end: datetime) -> tuple[int, int]:

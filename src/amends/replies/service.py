@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -173,14 +173,11 @@ def check(
         case = get_case(session, case_id)
         shown = case.public if public is None else (case.public and public)
         ctx = context_for_case(session, case, public=shown)
-        ctx = ReplyContext(
-            public=shown,
+        ctx = replace(
+            ctx,
             channel=channel or ctx.channel,
             customer_name=customer_name or ctx.customer_name,
-            customer_handle=ctx.customer_handle,
             complaint=complaint or ctx.complaint,
-            is_complaint=ctx.is_complaint,
-            sent_to_others=ctx.sent_to_others,
         )
     else:
         ctx = ReplyContext(
@@ -327,16 +324,14 @@ def draft(
     facts, offer = _facts(
         session, case, incoming, policy=policy, now=now, change=change, perks=perks, as_team=as_team
     )
+    # One context read from the database; the private reply differs only in where it is
+    # shown, and a drafted apology always answers the complaint.
     public_ctx = context_for_case(session, case, public=True, incoming=incoming)
-    private_ctx = context_for_case(session, case, public=False, incoming=incoming)
-    private_ctx = ReplyContext(
+    private_ctx = replace(
+        public_ctx,
         public=False,
-        channel=private_ctx.channel,
-        customer_name=private_ctx.customer_name,
-        customer_handle=private_ctx.customer_handle,
-        complaint=private_ctx.complaint,
+        channel=_channel_key(case, incoming, public=False),
         is_complaint=True,
-        sent_to_others=private_ctx.sent_to_others,
     )
     tries = [(attempt, False) for attempt in range(ATTEMPTS)] + [(0, True), (1, True)]
     result: DraftResult | None = None

@@ -7,27 +7,16 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from amends.db import as_utc, utc_truncated
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Direction
 from amends.incidents.models import Incident
 from amends.playbook.rules import Policy
 from amends.problems.models import Problem, ProblemStatus
 from amends.problems.service import verification, weekly_rate
-
-
-def _day(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("day", func.timezone("UTC", Feedback.received_at))
-    return func.strftime("%Y-%m-%d", Feedback.received_at)
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _monday(d: date) -> date:
@@ -46,7 +35,7 @@ def trends(
         Feedback.received_at >= start,
         Feedback.received_at <= now,
     )
-    day = _day(session).label("day")
+    day = utc_truncated(session, Feedback.received_at, "day").label("day")
     week_keys = [(first + timedelta(weeks=i)).isoformat() for i in range(weeks)]
     volume: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(week_keys, 0))
     feeling: dict[str, dict[str, list[float]]] = defaultdict(
@@ -58,7 +47,7 @@ def trends(
         .group_by(Feedback.category, day)
     )
     for category, d, n, total in rows:
-        week = _monday(_as_date(d)).isoformat()
+        week = _monday(as_utc(d).date()).isoformat()
         if week not in volume["(all)"]:
             continue
         for name in (category or "uncategorised", "(all)"):
@@ -71,7 +60,7 @@ def trends(
         .where(complaints)
         .group_by(Feedback.channel, day)
     ):
-        week = _monday(_as_date(d)).isoformat()
+        week = _monday(as_utc(d).date()).isoformat()
         if week in week_keys:
             by_channel[channel.value if hasattr(channel, "value") else str(channel)][week] += int(n)
     sentiment = {
