@@ -207,11 +207,11 @@ def write_x(
 
 
 BURST = (
-    "you took my payment twice this morning, fix it",
+    "I was charged twice for my order this morning",
     "charged twice for the same order just now?!",
-    "my card was charged two times for one order today",
-    "I was billed twice for one order this morning",
-    "why did you take the payment twice from my card",
+    "my card was charged twice for one order today",
+    "I got billed twice for the same order",
+    "charged two times for one order, what is going on",
 )
 
 
