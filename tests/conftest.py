@@ -91,8 +91,39 @@ def settings() -> Settings:
     return Settings(database_url="sqlite://")
 
 
+def admin_token(engine: Engine) -> str:
+    """An API token with every scope, for an admin who cannot sign in with a password."""
+    from amends.db import session_scope
+    from amends.users import service as users
+    from amends.users.rules import Role, Scope
+
+    with session_scope(engine) as s:
+        users.add_user(
+            s,
+            email="admin@tests.invalid",
+            name="Test Admin",
+            role=Role.ADMIN,
+            password=None,
+            now=FIXED_NOW,
+        )
+        _, secret = users.issue_token(
+            s, "admin@tests.invalid", name="tests", scopes=frozenset(Scope), now=FIXED_NOW
+        )
+    return secret
+
+
 @pytest.fixture
 def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The API as an integration with an admin's token sees it."""
+    app = create_app(settings, engine=engine, clock=lambda: FIXED_NOW)
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {admin_token(engine)}"
+        yield c
+
+
+@pytest.fixture
+def anonymous(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The app as someone with no credentials sees it."""
     app = create_app(settings, engine=engine, clock=lambda: FIXED_NOW)
     with TestClient(app) as c:
         yield c

@@ -25,6 +25,7 @@ from amends.reports.cli import report
 from amends.taxonomy.cli import analyze, classify, correct, taxonomy
 from amends.teams.cli import agents, teams
 from amends.timers.cli import tick, timers_app, worker
+from amends.users.cli import tokens, users
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -39,6 +40,8 @@ app.add_typer(customers, name="customers")
 app.add_typer(cases, name="cases")
 app.add_typer(teams, name="teams")
 app.add_typer(agents, name="agents")
+app.add_typer(users, name="users")
+app.add_typer(tokens, name="tokens")
 app.command("analyze")(analyze)
 app.command("check")(check)
 app.command("draft")(draft)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # Where customers reach the desk's pages (survey links in mail).
     public_url: str = "http://127.0.0.1:8000"
+    # Session cookies carry the Secure flag over https; unset: decided by public_url's scheme.
+    cookie_secure: bool | None = None
     # Timers: `amends serve` ticks in-process every tick_seconds unless run_timers is off
     # (run `amends worker` instead, at scale).
     run_timers: bool = True

@@ -22,9 +22,11 @@ from amends.replies.models import ReplyFinding
 from amends.taxonomy.models import Taxonomy, TaxonomyExample
 from amends.teams.models import Agent, Notification, Team
 from amends.timers.models import Timer
+from amends.users.models import ApiToken, LoginSession, User
 
 __all__ = [
     "Agent",
+    "ApiToken",
     "Base",
     "Case",
     "CaseEvent",
@@ -39,6 +41,7 @@ __all__ = [
     "Incident",
     "IncidentCase",
     "IncidentEvent",
+    "LoginSession",
     "Mailbox",
     "MailboxMessage",
     "Notification",
@@ -54,6 +57,7 @@ __all__ = [
     "TaxonomyExample",
     "Team",
     "Timer",
+    "User",
     "Voucher",
     "Webhook",
     "WebhookDelivery",

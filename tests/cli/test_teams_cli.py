@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from tests.conftest import admin_token
 from typer.testing import CliRunner
 
 from amends.api.app import create_app
@@ -31,6 +32,7 @@ def test_add_and_list_teams_and_agents(cli_env: Callable[[], Engine]) -> None:
     listed = runner.invoke(app, ["teams", "list"])
     assert "Billing: Rosa Reyes" in listed.stdout
     with TestClient(create_app(Settings(), engine=cli_env())) as client:
+        client.headers["Authorization"] = f"Bearer {admin_token(cli_env())}"
         teams = client.get("/api/v1/teams").json()
     assert teams[0]["name"] == "Billing"
     assert teams[0]["agents"][0]["email"] == "rosa@example.com"

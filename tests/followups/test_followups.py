@@ -23,6 +23,7 @@ from amends.api.app import create_app
 from amends.cli import app
 from amends.config import get_settings
 from amends.models import Agent, Notification, OutboundMail
+from tests.conftest import admin_token
 from tests.outbound.servers import SmtpRecorder, free_port
 
 runner = CliRunner()
@@ -160,6 +161,7 @@ def desk(
     web_app = create_app(get_settings(), engine=engine, clock=lambda: moment[0])
     try:
         with TestClient(web_app) as web:
+            web.headers["Authorization"] = f"Bearer {admin_token(engine)}"
             yield Desk(engine, handler, web, moment, inbox)
     finally:
         controller.stop()

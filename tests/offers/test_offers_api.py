@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from amends.api.app import create_app
 from amends.config import Settings
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, admin_token
 from tests.offers.desk import PLAYBOOK, SEV4
 
 CODE = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$")
@@ -37,6 +37,7 @@ def clock() -> Clock:
 def api(engine: Engine, settings: Settings, clock: Clock) -> Iterator[TestClient]:
     app = create_app(settings, engine=engine, clock=clock)
     with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {admin_token(engine)}"
         r = c.put(
             "/api/v1/playbook",
             content=PLAYBOOK.encode("utf-8"),

@@ -1,12 +1,22 @@
-"""The desk's first page: newest feedback and customers, escaped."""
+"""The feedback page: newest feedback and customers, escaped."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from tests.web.conftest import sign_in
+
+from amends.users.rules import Role
+
+
+@pytest.fixture(autouse=True)
+def _signed_in(client: TestClient, engine: Engine) -> None:
+    sign_in(client, engine, "lead@example.com", role=Role.LEAD)
 
 
 def test_empty_desk_says_how_to_start(client: TestClient) -> None:
-    page = client.get("/")
+    page = client.get("/feedback")
     assert page.status_code == 200
     assert "No feedback yet" in page.text
     assert "amends ingest" in page.text
@@ -23,7 +33,7 @@ def test_lists_feedback_and_customers_with_markup_escaped(client: TestClient) ->
             "reach": 48000,
         },
     )
-    page = client.get("/")
+    page = client.get("/feedback")
     assert page.status_code == 200
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; my order is late" in page.text
@@ -43,6 +53,6 @@ def test_shows_priority_and_why(client: TestClient) -> None:
         "/api/v1/feedback",
         json={"text": "It caught fire in my kitchen!", "email": "f@example.com"},
     )
-    page = client.get("/").text
+    page = client.get("/feedback").text
     assert 'class="prio p1"' in page
     assert "safety" in page

@@ -8,13 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from amends import __version__
+from amends.api.auth import Unauthenticated, require_principal
 from amends.config import Settings
 from amends.db import make_engine, utcnow
 from amends.errors import (
@@ -34,6 +35,7 @@ from amends.errors import (
 log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[DomainError], int]] = [
+    (Unauthenticated, 401),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (MalformedRequest, 400),
@@ -97,6 +99,27 @@ def _offline_docs(app: FastAPI) -> None:
         )
 
 
+_PAGE_TITLES = {
+    401: "Please sign in",
+    403: "Not yours to open",
+    404: "Not found",
+    409: "That cannot be done now",
+    410: "Gone",
+    422: "Please check what you entered",
+}
+
+
+def _page_error(request: Request, exc: DomainError) -> Response:
+    """A domain error on a web page: a page that says what went wrong (or the sign-in page)."""
+    from amends.web.auth import SignInRequired, sign_in_redirect
+    from amends.web.render import error_page
+
+    if isinstance(exc, SignInRequired):
+        return sign_in_redirect(request)
+    status = status_for(exc)
+    return error_page(request, status, _PAGE_TITLES.get(status, "Something went wrong"), exc.detail)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -117,6 +140,7 @@ def create_app(
     from amends.reports.routes import router as reports_router
     from amends.taxonomy.routes import router as taxonomy_router
     from amends.teams.routes import router as teams_router
+    from amends.users.routes import router as users_router
     from amends.web.routes import router as web_router
 
     app = FastAPI(
@@ -132,11 +156,14 @@ def create_app(
     app.state.clock = clock
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return _page_error(request, exc)
         body: dict[str, object] = {"code": exc.code, "detail": exc.detail}
         if isinstance(exc, ReplyBlocked):
             body["findings"] = exc.findings
-        return JSONResponse(body, status_code=status_for(exc))
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
     @app.middleware("http")
     async def _body_rules(request: Request, call_next: Any) -> Any:
@@ -165,6 +192,19 @@ def create_app(
                         status_code=415,
                     )
         return await call_next(request)
+
+    @app.middleware("http")
+    async def _page_headers(request: Request, call_next: Any) -> Any:
+        """Pages may run only their own scripts; nothing frames them or sniffs types."""
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith(("/api/docs", "/api/v1/")):
+            from amends.web.render import CSP
+
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -205,8 +245,9 @@ def create_app(
         playbook_router,
         followups_router,
         offers_router,
+        users_router,
     ):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_principal)])
     app.include_router(web_router)
     _document_extra_schemas(app)
     _offline_docs(app)

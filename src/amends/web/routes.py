@@ -6,7 +6,7 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from amends.api.deps import SessionDep
@@ -17,18 +17,34 @@ from amends.errors import Conflict, DomainError, InvalidInput
 from amends.feedback import service as feedback
 from amends.followups import service as followups
 from amends.playbook.service import active_policy
+from amends.web.auth import CurrentUser
+from amends.web.render import render
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 
 
+def _pages() -> None:
+    from amends.web import auth
+    from amends.web.pages import admin, case, dashboard, incidents, playbook, problems, queue
+
+    for module in (auth, queue, case, incidents, problems, playbook, dashboard, admin):
+        router.include_router(module.router)
+
+
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep) -> HTMLResponse:
+def home(request: Request) -> Response:
+    """The queue for the signed-in; the sign-in page for everyone else."""
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/feedback", response_class=HTMLResponse)
+def feedback_page(request: Request, session: SessionDep, _user: CurrentUser) -> HTMLResponse:
     items, n_feedback = feedback.list_feedback(session, limit=50)
     people, n_customers = customers.list_customers(session, limit=25)
     _, n_cases = cases.list_cases(session, limit=1)
     _, n_quarantine = feedback.list_quarantine(session, limit=1)
-    return templates.TemplateResponse(
+    return render(
         request,
         "home.html",
         {
@@ -132,3 +148,6 @@ def _score(text: str) -> int:
         return int(text.strip())
     except ValueError:
         raise InvalidInput("choose one of the scores") from None
+
+
+_pages()

@@ -1,0 +1,95 @@
+"""Who is calling the API: an API token (`Authorization: Bearer amd_...`) or a signed-in browser
+(the session cookie, with the CSRF token in `X-CSRF-Token` for anything that changes data).
+Every /api/v1 route depends on `require_principal`; it checks the call's scope and, for a
+route about one case, that the caller works that case's team."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from amends.api.deps import SessionDep
+from amends.errors import DomainError, Forbidden
+from amends.users import service as users
+from amends.users.rules import PUBLIC_PREFIXES, scope_for
+
+SESSION_COOKIE = "amends_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token made with `amends tokens add` (or by an admin in the web desk).",
+)
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: sign in, or send an API token."""
+
+    code = "unauthenticated"
+
+
+def principal_from_request(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> users.Principal | None:
+    """The caller, from a bearer token or the session cookie; None when neither is valid."""
+    now = request.app.state.clock()
+    if credentials is not None:
+        token = users.token_for(session, credentials.credentials, now=now)
+        if token is None:
+            raise Unauthenticated("the API token is unknown, revoked or expired")
+        from amends.users.rules import parse_scopes
+
+        return users.principal_for(
+            session, token.user, via="token", scopes=parse_scopes(token.scopes)
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        login = users.session_for(session, cookie, now=now)
+        if login is not None:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                sent = request.headers.get(CSRF_HEADER, "")
+                if not hmac.compare_digest(sent.encode(), login.csrf_token.encode()):
+                    raise Forbidden(f"missing or wrong {CSRF_HEADER} header")
+            request.state.csrf_token = login.csrf_token
+            return users.principal_for(session, login.user, via="session")
+    return None
+
+
+def require_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> users.Principal | None:
+    """The caller, allowed to make this call; 401 without credentials, 403 beyond them."""
+    path = request.url.path
+    if path.startswith(PUBLIC_PREFIXES):
+        return None
+    principal = principal_from_request(request, session, credentials)
+    if principal is None:
+        raise Unauthenticated("sign in, or send an API token: Authorization: Bearer amd_...")
+    needed = scope_for(request.method, path)
+    if not principal.may(needed):
+        raise Forbidden(f"this call needs the {needed.value} scope")
+    case_id = request.path_params.get("case_id")
+    if case_id is not None and principal.team_ids is not None:
+        _check_case(session, principal, int(case_id))
+    request.state.principal = principal
+    return principal
+
+
+def _check_case(session: Session, principal: users.Principal, case_id: int) -> None:
+    from amends.cases.models import Case
+
+    row = session.execute(
+        select(Case.team_id, Case.assignee_id).where(Case.id == case_id)
+    ).one_or_none()
+    if row is not None and not principal.sees(row.team_id, row.assignee_id):
+        raise Forbidden(f"case {case_id} belongs to another team")
+
+
+PrincipalDep = Annotated[users.Principal | None, Depends(require_principal)]
