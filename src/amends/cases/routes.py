@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import ColumnElement
 
+from amends.api.auth import PrincipalDep
 from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.cases import service
@@ -24,8 +26,16 @@ from amends.cases.schemas import (
     StatusChange,
 )
 from amends.playbook.service import active_policy
+from amends.users.service import Principal, visible_case_filter
 
 router = APIRouter(tags=["cases"])
+
+
+def _visible(principal: Principal | None) -> ColumnElement[bool] | None:
+    """An agent's lists hold their teams' cases only."""
+    if principal is None or principal.team_ids is None:
+        return None
+    return visible_case_filter(principal)
 
 
 def _row(case: Case, now: datetime) -> QueueRow:
@@ -57,6 +67,7 @@ def queue(
     team: Annotated[str | None, Query(max_length=100)] = None,
     agent: Annotated[str | None, Query(max_length=254, description="agent's email")] = None,
     include_waiting: bool = False,
+    principal: PrincipalDep = None,
 ) -> PageOf[QueueRow]:
     rows, total = service.queue(
         session,
@@ -65,6 +76,7 @@ def queue(
         team=team,
         agent=agent,
         include_waiting=include_waiting,
+        visible=_visible(principal),
     )
     now = clock()
     return PageOf[QueueRow](
@@ -78,9 +90,15 @@ def list_cases(
     page: PageDep,
     status: CaseStatus | None = None,
     customer_id: IdQuery = None,
+    principal: PrincipalDep = None,
 ) -> PageOf[CaseRead]:
     rows, total = service.list_cases(
-        session, limit=page.limit, offset=page.offset, status=status, customer_id=customer_id
+        session,
+        limit=page.limit,
+        offset=page.offset,
+        status=status,
+        customer_id=customer_id,
+        visible=_visible(principal),
     )
     return PageOf[CaseRead](
         items=[CaseRead.model_validate(r) for r in rows],

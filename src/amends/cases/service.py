@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from amends.cases.models import Case, CaseEvent
@@ -65,8 +65,12 @@ def list_cases(
     offset: int = 0,
     status: CaseStatus | None = None,
     customer_id: int | None = None,
+    visible: ColumnElement[bool] | None = None,
 ) -> tuple[list[Case], int]:
+    """Cases, most recently active first; `visible` limits them (to a person's teams)."""
     query = select(Case)
+    if visible is not None:
+        query = query.where(visible)
     if status is not None:
         query = query.where(Case.status == status)
     if customer_id is not None:
@@ -844,13 +848,17 @@ def queue(
     team: str | None = None,
     agent: str | None = None,
     include_waiting: bool = False,
+    visible: ColumnElement[bool] | None = None,
 ) -> tuple[list[Case], int]:
     """Open cases by urgency: priority first, then the nearest running deadline, then age.
-    Cases waiting on the customer (their clocks paused) are left out unless asked for."""
+    Cases waiting on the customer (their clocks paused) are left out unless asked for;
+    `visible` limits them (to a person's teams)."""
     statuses = set(OPEN_STATUSES)
     if not include_waiting:
         statuses.discard(CaseStatus.WAITING_ON_CUSTOMER)
     query = select(Case).where(Case.status.in_(statuses))
+    if visible is not None:
+        query = query.where(visible)
     if team is not None:
         query = query.where(Case.team_id == _team_by_name(session, team).id)
     if agent is not None:

@@ -1,0 +1,218 @@
+"""Who may call the API: tokens and their scopes, browser sessions with CSRF, and teams."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from tests.conftest import FIXED_NOW
+
+from amends.db import session_scope
+from amends.users import service as users
+from amends.users.rules import Role, Scope
+
+EXAMPLE = (Path(__file__).parents[2] / "src/amends/playbook/example.yaml").read_text()
+
+
+def token(
+    engine: Engine,
+    email: str,
+    *scopes: Scope,
+    role: Role = Role.AGENT,
+    team: str | None = None,
+    expires_in: timedelta | None = None,
+) -> str:
+    with session_scope(engine) as s:
+        try:
+            users.get_user(s, email)
+        except Exception:
+            users.add_user(
+                s, email=email, name=email, role=role, password=None, team=team, now=FIXED_NOW
+            )
+        _, secret = users.issue_token(
+            s,
+            email,
+            name="t",
+            scopes=frozenset(scopes),
+            now=FIXED_NOW,
+            expires_at=FIXED_NOW + expires_in if expires_in else None,
+        )
+    return secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/queue"),
+        ("GET", "/api/v1/feedback"),
+        ("POST", "/api/v1/feedback"),
+        ("GET", "/api/v1/playbook"),
+        ("POST", "/api/v1/check"),
+        ("GET", "/api/v1/users"),
+    ],
+)
+def test_no_credentials_no_answer(anonymous: TestClient, method: str, path: str) -> None:
+    answer = anonymous.request(method, path, json={} if method == "POST" else None)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert answer.json()["code"] == "unauthenticated"
+
+
+def test_customers_answer_surveys_without_a_token(anonymous: TestClient) -> None:
+    # The signed link is the credential: a bad one is not found, never "sign in".
+    assert anonymous.get("/api/v1/survey/not-a-token").status_code in (404, 410)
+
+
+def test_unknown_expired_and_disabled_tokens_are_refused(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    assert anonymous.get("/api/v1/me", headers=bearer("amd_nope")).status_code == 401
+    assert anonymous.get("/api/v1/me", headers=bearer("x" * 5000)).status_code == 401
+    expired = token(engine, "old@example.com", Scope.READ, expires_in=timedelta(seconds=-1))
+    assert anonymous.get("/api/v1/me", headers=bearer(expired)).status_code == 401
+    live = token(engine, "gone@example.com", Scope.READ)
+    assert anonymous.get("/api/v1/me", headers=bearer(live)).status_code == 200
+    with session_scope(engine) as s:
+        users.set_active(s, "gone@example.com", False, now=FIXED_NOW)
+    assert anonymous.get("/api/v1/me", headers=bearer(live)).status_code == 401
+
+
+def test_scopes_limit_what_a_token_does(anonymous: TestClient, engine: Engine) -> None:
+    reader = bearer(token(engine, "r@example.com", Scope.READ))
+    assert anonymous.get("/api/v1/queue", headers=reader).status_code == 200
+    # The checker changes nothing: reading is enough.
+    assert (
+        anonymous.post("/api/v1/check", headers=reader, json={"text": "Sorry"}).status_code == 200
+    )
+    refused = anonymous.post("/api/v1/feedback", headers=reader, json={"text": "late"})
+    assert refused.status_code == 403
+    assert "feedback:write" in refused.json()["detail"]
+    assert anonymous.get("/api/v1/users", headers=reader).status_code == 403
+    assert (
+        anonymous.put(
+            "/api/v1/playbook",
+            headers={**reader, "Content-Type": "application/yaml"},
+            content=EXAMPLE.encode(),
+        ).status_code
+        == 403
+    )
+
+
+def test_a_demoted_user_loses_scopes_on_existing_tokens(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    lead = bearer(token(engine, "l@example.com", Scope.READ, Scope.PLAYBOOK, role=Role.LEAD))
+    put = {**lead, "Content-Type": "application/yaml"}
+    assert anonymous.put("/api/v1/playbook", headers=put, content=EXAMPLE.encode()).is_success
+    with session_scope(engine) as s:
+        users.set_role(s, "l@example.com", Role.AGENT)
+    assert (
+        anonymous.put("/api/v1/playbook", headers=put, content=EXAMPLE.encode()).status_code == 403
+    )
+
+
+def _two_team_desk(client: TestClient) -> tuple[int, int]:
+    """The example playbook, a billing case (Payments) and a delivery case (Deliveries)."""
+    client.put(
+        "/api/v1/playbook",
+        content=EXAMPLE.encode(),
+        headers={"Content-Type": "application/yaml"},
+    ).raise_for_status()
+    ids = []
+    for text, email in [
+        ("You charged my card twice for one order, refund the double payment", "a@example.com"),
+        ("My parcel is two weeks late and the tracking has not moved", "b@example.com"),
+    ]:
+        client.post("/api/v1/feedback", json={"text": text, "email": email}).raise_for_status()
+    for row in client.get("/api/v1/queue").json()["items"]:
+        ids.append((row["team"], row["id"]))
+    teams = dict(ids)
+    return teams["Payments"], teams["Deliveries"]
+
+
+def test_an_agent_works_only_their_teams_cases(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    payments, deliveries = _two_team_desk(client)
+    tom = bearer(token(engine, "tom@example.com", Scope.READ, Scope.CASES))
+    assert anonymous.get(f"/api/v1/cases/{payments}", headers=tom).status_code == 200
+    other = anonymous.get(f"/api/v1/cases/{deliveries}", headers=tom)
+    assert other.status_code == 403
+    assert other.json()["code"] == "forbidden"
+    assert anonymous.get(f"/api/v1/cases/{deliveries}/draft", headers=tom).status_code == 403
+    reply = anonymous.post(
+        f"/api/v1/cases/{deliveries}/replies", headers=tom, json={"text": "Sorry"}
+    )
+    assert reply.status_code == 403
+    listed = anonymous.get("/api/v1/queue", headers=tom).json()
+    assert [r["id"] for r in listed["items"]] == [payments]
+    assert listed["total"] == 1
+    assert [c["id"] for c in anonymous.get("/api/v1/cases", headers=tom).json()["items"]] == [
+        payments
+    ]
+    # A lead sees every team.
+    priya = bearer(token(engine, "lead@example.com", Scope.READ, role=Role.LEAD))
+    assert anonymous.get(f"/api/v1/cases/{deliveries}", headers=priya).status_code == 200
+    assert anonymous.get("/api/v1/queue", headers=priya).json()["total"] == 2
+
+
+def test_a_browser_session_calls_the_api_with_its_csrf_token(
+    anonymous: TestClient, engine: Engine
+) -> None:
+    with session_scope(engine) as s:
+        user = users.add_user(
+            s, email="s@example.com", name="S", role=Role.AGENT, password=None, now=FIXED_NOW
+        )
+        login, cookie = users.start_session(s, user, now=FIXED_NOW)
+        csrf = login.csrf_token
+    anonymous.cookies.set("amends_session", cookie)
+    assert anonymous.get("/api/v1/me").json()["via"] == "session"
+    refused = anonymous.post("/api/v1/check", json={"text": "Sorry"})
+    assert refused.status_code == 403
+    assert "X-CSRF-Token" in refused.json()["detail"]
+    allowed = anonymous.post(
+        "/api/v1/check", json={"text": "Sorry"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert allowed.status_code == 200
+
+
+def test_admins_manage_users_and_tokens_over_the_api(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    made = client.post(
+        "/api/v1/users",
+        json={"email": "New@Example.com", "name": "New", "role": "agent", "password": None},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["email"] == "new@example.com"
+    assert "password_hash" not in made.json()
+    issued = client.post(
+        "/api/v1/tokens", json={"user": "new@example.com", "name": "feed", "scopes": ["read"]}
+    )
+    assert issued.status_code == 201
+    secret = issued.json()["secret"]
+    assert anonymous.get("/api/v1/me", headers=bearer(secret)).json()["scopes"] == ["read"]
+    listed = client.get("/api/v1/tokens").json()
+    assert all("secret" not in t for t in listed)
+    too_much = client.post(
+        "/api/v1/tokens", json={"user": "new@example.com", "name": "x", "scopes": ["admin"]}
+    )
+    assert too_much.status_code == 403
+    token_id = issued.json()["id"]
+    assert client.delete(f"/api/v1/tokens/{token_id}").json()["revoked_at"] is not None
+    assert anonymous.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    disabled = client.patch("/api/v1/users/new@example.com", json={"active": False})
+    assert disabled.json()["active"] is False
+
+
+def test_the_openapi_document_names_bearer_tokens(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert any(s.get("scheme") == "bearer" for s in schemes.values())

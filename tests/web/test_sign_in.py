@@ -1,0 +1,154 @@
+"""Signing in and out of the web desk: passwords, cookies, CSRF, lock-outs, redirects."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import Engine, select
+from tests.conftest import FIXED_NOW
+
+from amends.db import session_scope
+from amends.users import service as users
+from amends.users.models import LoginSession, User
+from amends.users.rules import Role
+
+PASSWORD = "plum tree at dawn"
+
+
+@pytest.fixture
+def rosa(engine: Engine) -> str:
+    with session_scope(engine) as s:
+        users.add_user(
+            s,
+            email="rosa@example.com",
+            name="Rosa Diaz",
+            role=Role.AGENT,
+            password=PASSWORD,
+            now=FIXED_NOW,
+        )
+    return "rosa@example.com"
+
+
+def _login_form(web: TestClient, path: str = "/login") -> str:
+    page = web.get(path)
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+def _sign_in(web: TestClient, email: str, password: str, next_path: str = "/feedback") -> Response:
+    token = _login_form(web)
+    return web.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": next_path},
+    )
+
+
+def test_pages_send_the_signed_out_to_sign_in_and_back(web: TestClient, rosa: str) -> None:
+    away = web.get("/feedback?page=2")
+    assert away.status_code == 303
+    assert away.headers["location"] == "/login?next=%2Ffeedback%3Fpage%3D2"
+    signed = _sign_in(web, "ROSA@example.com ", PASSWORD, next_path="/feedback?page=2")
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/feedback?page=2"
+    cookie = signed.headers["set-cookie"]
+    assert "amends_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    page = web.get("/feedback")
+    assert page.status_code == 200
+    assert "Rosa Diaz" in page.text
+
+
+def test_cookies_are_secure_when_the_desk_is_served_over_https(engine: Engine, rosa: str) -> None:
+    from amends.api.app import create_app
+    from amends.config import Settings
+
+    app = create_app(
+        Settings(database_url="sqlite://", public_url="https://desk.example.com"),
+        engine=engine,
+        clock=lambda: FIXED_NOW,
+    )
+    with TestClient(app, follow_redirects=False) as web:
+        answer = _sign_in(web, rosa, PASSWORD)
+        assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_a_wrong_password_says_so_without_telling_which_part(web: TestClient, rosa: str) -> None:
+    wrong = _sign_in(web, rosa, "not the password")
+    unknown = _sign_in(web, "nobody@example.com", PASSWORD)
+    for answer in (wrong, unknown):
+        assert answer.status_code == 401
+        assert "Wrong email or password." in answer.text
+        assert "amends_session=" not in answer.headers.get("set-cookie", "")
+
+
+def test_repeated_failures_lock_the_account_for_a_while(
+    web: TestClient, rosa: str, engine: Engine
+) -> None:
+    for _ in range(5):
+        _sign_in(web, rosa, "guess guess guess")
+    locked = _sign_in(web, rosa, PASSWORD)
+    assert locked.status_code == 401
+    assert "Too many failed sign-ins" in locked.text
+    with session_scope(engine) as s:
+        assert s.scalar(select(User.locked_until)) is not None
+
+
+def test_the_sign_in_form_needs_its_own_csrf_token(web: TestClient, rosa: str) -> None:
+    _login_form(web)
+    forged = web.post(
+        "/login",
+        data={"email": rosa, "password": PASSWORD, "csrf_token": "forged", "next": "/queue"},
+    )
+    assert forged.status_code == 403
+    assert "amends_session=" not in forged.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", ""]
+)
+def test_sign_in_never_redirects_off_the_desk(web: TestClient, rosa: str, target: str) -> None:
+    answer = _sign_in(web, rosa, PASSWORD, next_path=target)
+    assert answer.headers["location"] == "/queue"
+
+
+def test_signing_out_needs_the_csrf_token_and_ends_the_session(
+    web: TestClient, rosa: str, engine: Engine
+) -> None:
+    _sign_in(web, rosa, PASSWORD)
+    page = web.get("/feedback")
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert csrf
+    assert web.post("/logout", data={"csrf_token": "wrong"}).status_code == 403
+    assert web.get("/feedback").status_code == 200
+    out = web.post("/logout", data={"csrf_token": csrf.group(1)})
+    assert out.status_code == 303
+    with session_scope(engine) as s:
+        assert s.scalar(select(LoginSession.ended_at)) is not None
+    web.cookies.clear()
+    assert web.get("/feedback").status_code == 303
+
+
+def test_disabling_a_user_ends_their_sessions(web: TestClient, rosa: str, engine: Engine) -> None:
+    _sign_in(web, rosa, PASSWORD)
+    assert web.get("/feedback").status_code == 200
+    with session_scope(engine) as s:
+        users.set_active(s, rosa, False, now=FIXED_NOW)
+    assert web.get("/feedback").status_code == 303
+    refused = _sign_in(web, rosa, PASSWORD)
+    assert refused.status_code == 401
+
+
+def test_pages_forbid_framing_and_foreign_scripts(web: TestClient) -> None:
+    page = web.get("/login")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in page.text
