@@ -216,3 +216,23 @@ def test_the_openapi_document_names_bearer_tokens(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
+
+
+def test_people_act_as_themselves(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    payments, _ = _two_team_desk(client)
+    tom = bearer(token(engine, "tom@example.com", Scope.READ, Scope.CASES))
+    posing = anonymous.post(
+        f"/api/v1/cases/{payments}/status",
+        headers=tom,
+        json={"status": "in_progress", "agent": "priya@example.com"},
+    )
+    assert posing.status_code == 403
+    assert "cannot act for priya@example.com" in posing.json()["detail"]
+    own = anonymous.post(
+        f"/api/v1/cases/{payments}/status", headers=tom, json={"status": "in_progress"}
+    )
+    assert own.status_code == 200, own.text
+    events = anonymous.get(f"/api/v1/cases/{payments}/events", headers=tom).json()
+    assert events[-1]["actor"] == "agent:tom@example.com"

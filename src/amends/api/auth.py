@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from amends.api.deps import SessionDep
 from amends.errors import DomainError, Forbidden
 from amends.users import service as users
-from amends.users.rules import PUBLIC_PREFIXES, scope_for
+from amends.users.rules import PUBLIC_PREFIXES, Role, scope_for
 
 SESSION_COOKIE = "amends_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -93,3 +93,27 @@ def _check_case(session: Session, principal: users.Principal, case_id: int) -> N
 
 
 PrincipalDep = Annotated[users.Principal | None, Depends(require_principal)]
+
+
+class Acting:
+    """Whom a call acts as, given the agent its body names (`"agent": "..."`). An admin (an
+    integration, such as a bridge from another helpdesk) acts for any agent it names, or as
+    the desk's API when it names none; anyone else acts as themselves only."""
+
+    def __init__(self, principal: users.Principal | None) -> None:
+        self.principal = principal
+
+    def __call__(self, named: str | None) -> str | None:
+        principal = self.principal
+        if principal is None or principal.at_least(Role.ADMIN):
+            return named
+        if named and named.strip().lower() != principal.email:
+            raise Forbidden(f"you act as {principal.email}: you cannot act for {named.strip()}")
+        return principal.email
+
+
+def _acting(principal: PrincipalDep) -> Acting:
+    return Acting(principal)
+
+
+ActingDep = Annotated[Acting, Depends(_acting)]

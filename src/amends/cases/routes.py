@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement
 
-from amends.api.auth import PrincipalDep
+from amends.api.auth import ActingDep, PrincipalDep
 from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.cases import service
@@ -120,14 +120,18 @@ def case_events(case_id: IdPath, session: SessionDep) -> list[CaseEventRead]:
 
 @router.post("/cases/{case_id}/status", summary="Move a case along its lifecycle")
 def change_status(
-    case_id: IdPath, body: StatusChange, session: SessionDep, clock: ClockDep
+    case_id: IdPath,
+    body: StatusChange,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
 ) -> QueueRow:
     now = clock()
     case = service.transition(
         session,
         case_id,
         body.status,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=now,
         policy=active_policy(session),
         reason=body.reason,
@@ -136,14 +140,16 @@ def change_status(
 
 
 @router.post("/cases/{case_id}/assign", summary="Give a case to an agent or a team")
-def assign(case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockDep) -> QueueRow:
+def assign(
+    case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> QueueRow:
     now = clock()
     case = service.assign(
         session,
         case_id,
         agent_email=body.assignee,
         team_name=body.team,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=now,
         reason=body.reason,
     )
@@ -151,7 +157,9 @@ def assign(case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockD
 
 
 @router.post("/cases/{case_id}/replies", status_code=201, summary="Record a reply sent")
-def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+def reply(
+    case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> QueueRow:
     """Check a reply and record it as sent. A blocking finding of the reply checker answers 422
     with the findings, unless `override` gives a person's reason."""
     from amends.replies.service import send
@@ -161,7 +169,7 @@ def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) 
         session,
         case_id,
         body.text,
-        agent_email=body.agent,
+        agent_email=acting(body.agent),
         now=now,
         policy=active_policy(session),
         automated=body.automated,
@@ -173,13 +181,15 @@ def reply(case_id: IdPath, body: ReplyIn, session: SessionDep, clock: ClockDep) 
 
 
 @router.post("/cases/{case_id}/merge", summary="Fold another case of the customer into this")
-def merge(case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+def merge(
+    case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> QueueRow:
     now = clock()
     case = service.merge(
         session,
         case_id,
         body.absorb,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=now,
         policy=active_policy(session),
         reason=body.reason,
@@ -188,13 +198,15 @@ def merge(case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep) 
 
 
 @router.post("/cases/{case_id}/split", status_code=201, summary="Move feedback to a new case")
-def split(case_id: IdPath, body: SplitIn, session: SessionDep, clock: ClockDep) -> QueueRow:
+def split(
+    case_id: IdPath, body: SplitIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> QueueRow:
     now = clock()
     case = service.split(
         session,
         case_id,
         body.feedback_ids,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=now,
         policy=active_policy(session),
         reason=body.reason,

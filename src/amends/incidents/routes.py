@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from amends.api.auth import ActingDep
 from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.incidents import service
@@ -57,12 +58,14 @@ def list_incidents(
 
 
 @router.post("/incidents", status_code=201, summary="Open an incident by hand")
-def open_incident(body: IncidentIn, session: SessionDep, clock: ClockDep) -> IncidentDetail:
+def open_incident(
+    body: IncidentIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> IncidentDetail:
     row = service.open_incident(
         session,
         title=body.title,
         now=clock(),
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         policy=active_policy(session),
         cases=body.cases,
     )
@@ -76,14 +79,18 @@ def get_incident(incident_id: IdPath, session: SessionDep) -> IncidentDetail:
 
 @router.post("/incidents/{incident_id}/cases", summary="Link cases")
 def add_cases(
-    incident_id: IdPath, body: CasesIn, session: SessionDep, clock: ClockDep
+    incident_id: IdPath,
+    body: CasesIn,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
 ) -> IncidentDetail:
     service.add_cases(
         session,
         incident_id,
         body.cases,
         how="hand",
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=clock(),
         policy=active_policy(session),
     )
@@ -92,12 +99,16 @@ def add_cases(
 
 @router.post("/incidents/{incident_id}/updates", summary="Post an update, set the facts")
 def update(
-    incident_id: IdPath, body: IncidentUpdate, session: SessionDep, clock: ClockDep
+    incident_id: IdPath,
+    body: IncidentUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
 ) -> IncidentDetail:
     service.update(
         session,
         incident_id,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=clock(),
         text=body.text,
         title=body.title,
@@ -122,12 +133,16 @@ def statements(
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve; write to every customer")
 def resolve(
-    incident_id: IdPath, body: ResolveIn, session: SessionDep, clock: ClockDep
+    incident_id: IdPath,
+    body: ResolveIn,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
 ) -> dict[str, object]:
     return service.resolve(
         session,
         incident_id,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         now=clock(),
         policy=active_policy(session),
         text=body.text,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from amends.api.auth import ActingDep
 from amends.api.deps import ClockDep, IdPath, IdQuery, PageDep, SessionDep
 from amends.api.paging import PageOf
 from amends.offers import service
@@ -46,7 +47,9 @@ def offer_suggestion(
 
 
 @router.post("/cases/{case_id}/offers", status_code=201, summary="Make an offer on a case")
-def make_offer(case_id: IdPath, body: OfferIn, session: SessionDep, clock: ClockDep) -> OfferRead:
+def make_offer(
+    case_id: IdPath, body: OfferIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> OfferRead:
     """Above the agent's cap, over the month's budget, or more than a refused offer, the offer
     waits for a lead's approval (status pending_approval) and the lead is notified."""
     offer = service.make_offer(
@@ -54,7 +57,7 @@ def make_offer(case_id: IdPath, body: OfferIn, session: SessionDep, clock: Clock
         case_id,
         kind=body.kind,
         amount=body.amount,
-        by=body.agent,
+        by=acting(body.agent),
         now=clock(),
         policy=active_policy(session),
         note=body.note,
@@ -92,45 +95,59 @@ def get_offer(offer_id: IdPath, session: SessionDep) -> OfferRead:
 
 
 @router.post("/offers/{offer_id}/approve", summary="A team lead approves a pending offer")
-def approve(offer_id: IdPath, body: ApproveIn, session: SessionDep, clock: ClockDep) -> OfferRead:
+def approve(
+    offer_id: IdPath, body: ApproveIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> OfferRead:
     offer = service.approve(
-        session, offer_id, by=body.agent, now=clock(), policy=active_policy(session)
+        session, offer_id, by=acting(body.agent), now=clock(), policy=active_policy(session)
     )
     return OfferRead.model_validate(offer)
 
 
 @router.post("/offers/{offer_id}/accept", summary="The customer accepted")
 def accept(
-    offer_id: IdPath, session: SessionDep, clock: ClockDep, body: DecisionIn | None = None
+    offer_id: IdPath,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
+    body: DecisionIn | None = None,
 ) -> OfferRead:
-    by = body.agent if body else None
+    by = acting(body.agent if body else None)
     return OfferRead.model_validate(service.accept(session, offer_id, now=clock(), by=by))
 
 
 @router.post("/offers/{offer_id}/refuse", summary="The customer refused")
 def refuse(
-    offer_id: IdPath, session: SessionDep, clock: ClockDep, body: DecisionIn | None = None
+    offer_id: IdPath,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
+    body: DecisionIn | None = None,
 ) -> OfferRead:
     offer = service.refuse(
         session,
         offer_id,
         now=clock(),
         reason=body.reason if body else None,
-        by=body.agent if body else None,
+        by=acting(body.agent if body else None),
     )
     return OfferRead.model_validate(offer)
 
 
 @router.post("/offers/{offer_id}/withdraw", summary="Take an offer back")
 def withdraw(
-    offer_id: IdPath, session: SessionDep, clock: ClockDep, body: DecisionIn | None = None
+    offer_id: IdPath,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
+    body: DecisionIn | None = None,
 ) -> OfferRead:
     offer = service.withdraw(
         session,
         offer_id,
         now=clock(),
         reason=body.reason if body else None,
-        by=body.agent if body else None,
+        by=acting(body.agent if body else None),
     )
     return OfferRead.model_validate(offer)
 
@@ -160,13 +177,15 @@ def redeem(
 
 
 @router.post("/customers/{customer_id}/flag", summary="Flag or clear a customer as abusive")
-def flag(customer_id: IdPath, body: FlagIn, session: SessionDep, clock: ClockDep) -> FlagRead:
+def flag(
+    customer_id: IdPath, body: FlagIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> FlagRead:
     customer = service.flag_customer(
         session,
         customer_id,
         abusive=body.abusive,
         reason=body.reason,
         now=clock(),
-        by=body.agent,
+        by=acting(body.agent),
     )
     return FlagRead.model_validate(customer)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from amends.api.auth import ActingDep
 from amends.api.deps import ClockDep, IdPath, PageDep, SessionDep, actor
 from amends.api.paging import PageOf
 from amends.playbook.service import active_policy
@@ -74,13 +75,15 @@ def list_problems(
 
 
 @router.post("/problems", status_code=201, summary="Open a problem")
-def open_problem(body: ProblemIn, session: SessionDep, clock: ClockDep) -> ProblemDetail:
+def open_problem(
+    body: ProblemIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> ProblemDetail:
     now = clock()
     row = service.open_problem(
         session,
         title=body.title,
         now=now,
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         category=body.category,
         company_label=body.company_label,
         terms=body.terms,
@@ -89,7 +92,7 @@ def open_problem(body: ProblemIn, session: SessionDep, clock: ClockDep) -> Probl
         owner=body.owner,
     )
     if body.cases:
-        service.link_cases(session, row.id, body.cases, actor=actor(body.agent), now=now)
+        service.link_cases(session, row.id, body.cases, actor=actor(acting(body.agent)), now=now)
     return _detail(session, row.id, now)
 
 
@@ -116,9 +119,11 @@ def update(
 
 
 @router.post("/problems/{problem_id}/links", summary="Link cases or an incident")
-def link(problem_id: IdPath, body: LinkIn, session: SessionDep, clock: ClockDep) -> ProblemDetail:
+def link(
+    problem_id: IdPath, body: LinkIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> ProblemDetail:
     now = clock()
-    service.link_cases(session, problem_id, body.cases, actor=actor(body.agent), now=now)
+    service.link_cases(session, problem_id, body.cases, actor=actor(acting(body.agent)), now=now)
     if body.incident_id is not None:
         service.link_incident(session, problem_id, body.incident_id)
     return _detail(session, problem_id, now)
@@ -156,13 +161,15 @@ def verification(problem_id: IdPath, session: SessionDep, clock: ClockDep) -> Ve
 
 
 @router.post("/problems/discover", summary="Propose problems from uncategorised complaints")
-def discover(body: DiscoverIn, session: SessionDep, clock: ClockDep) -> list[dict[str, Any]]:
+def discover(
+    body: DiscoverIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+) -> list[dict[str, Any]]:
     now = clock()
     return service.discover(
         session,
         now=now,
         since=now - timedelta(days=body.days),
-        actor=actor(body.agent),
+        actor=actor(acting(body.agent)),
         max_topics=body.max_topics,
         min_size=body.min_size,
         propose=body.propose,
