@@ -96,7 +96,13 @@ def demo(
     count: Annotated[int, typer.Option(min=1, help="Demo feedback items to generate.")] = 150,
 ) -> None:
     """Set up the database, load generated demo feedback, and serve the desk."""
-    from amends.demo import BRAND_ADDRESS, BRAND_HANDLE, write_demo_files
+    from amends.demo import (
+        BRAND_ADDRESS,
+        BRAND_HANDLE,
+        DEMO_ACCOUNTS,
+        demo_accounts,
+        write_demo_files,
+    )
     from amends.feedback import flows
     from amends.feedback.service import IngestSummary
     from amends.playbook.service import example_source, import_playbook
@@ -112,6 +118,7 @@ def demo(
     ):
         with session_scope(engine) as session:
             import_playbook(session, example_source(), now=cliutil.now(), actor="demo")
+            password = demo_accounts(session, now=cliutil.now())
         paths = flows.expand_paths(write_demo_files(Path(tmp), count=count))
         for path in paths:
             with session_scope(engine) as session:
@@ -131,6 +138,10 @@ def demo(
         f"{ticked.total_fired} timers fired, {ticked.assigned} cases assigned, "
         f"{ticked.incidents_opened} incident(s) opened"
     )
+    typer.echo(f"\nSign in at http://{host}:{port}/ with the password  {password}  as:")
+    for email, _, _, what in DEMO_ACCOUNTS:
+        typer.echo(f"  {email:<20} {what}")
+    typer.echo("(each run of the demo sets a new password)\n")
     if serve_after:
         serve(host=host, port=port)
 

@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 FIRST = [
     "Ana",
     "Bram",
@@ -395,3 +398,36 @@ def write_demo_files(
         folder / "nps-survey.csv",
         chats,
     ]
+
+
+# People of the example playbook who sign in to the demo desk, and what each shows.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    ("priya@example.com", "Priya Shah", "lead", "lead of Payments: every team, approves offers"),
+    ("tom@example.com", "Tom Hale", "agent", "agent in Payments: that team's cases only"),
+    ("rosa@example.com", "Rosa Diaz", "lead", "lead of Deliveries"),
+    ("sam@example.com", "Sam Okafor", "agent", "agent in Deliveries"),
+    ("lee@example.com", "Lee Park", "lead", "lead of Care"),
+    ("admin@example.com", "Desk Admin", "admin", "admin: users and API tokens"),
+)
+
+
+def demo_accounts(session: Session, *, now: datetime) -> str:
+    """Give the demo's people accounts with one fresh password, which is returned to print
+    (each run of the demo sets a new one: it is never stored in clear)."""
+    import secrets
+
+    from amends.users import service as users
+    from amends.users.models import User
+    from amends.users.rules import Role
+
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"  # nothing to mistake for another
+    password = "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+    for address, name, role, _ in DEMO_ACCOUNTS:
+        if session.scalar(select(User.id).where(User.email == address)) is None:
+            users.add_user(
+                session, email=address, name=name, role=Role(role), password=password, now=now
+            )
+        else:
+            users.set_password(session, address, password, now=now)
+            users.set_active(session, address, True, now=now)
+    return password
