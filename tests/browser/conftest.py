@@ -125,9 +125,7 @@ def page(browser: Browser, live_server: LiveServer, console_errors: list[str]) -
 
         def on_console(message: ConsoleMessage) -> None:
             where = message.location
-            # Chromium asks for /favicon.ico by itself, whatever the page says; a 404 there is
-            # no error of the page's.
-            if message.type == "error" and not where.get("url", "").endswith("/favicon.ico"):
+            if message.type == "error":
                 console_errors.append(
                     f"console: {message.text} ({where.get('url')}:{where.get('lineNumber')})"
                 )

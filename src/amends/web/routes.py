@@ -38,6 +38,12 @@ def home(request: Request) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for it on their own; the icon is the desk's SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/feedback", response_class=HTMLResponse)
 def feedback_page(request: Request, session: SessionDep, _user: CurrentUser) -> HTMLResponse:
     items, n_feedback = feedback.list_feedback(session, limit=50)
