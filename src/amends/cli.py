@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +10,6 @@ import typer
 from amends import cliutil
 from amends.cases.cli import cases, queue
 from amends.customers.cli import customers, export_customers
-from amends.db import session_scope
 from amends.feedback.cli import export, ingest, quarantine
 from amends.followups.cli import followups
 from amends.incidents.cli import incidents
@@ -96,42 +93,17 @@ def demo(
     count: Annotated[int, typer.Option(min=1, help="Demo feedback items to generate.")] = 150,
 ) -> None:
     """Set up the database, load generated demo feedback, and serve the desk."""
-    from amends.demo import (
-        BRAND_ADDRESS,
-        BRAND_HANDLE,
-        DEMO_ACCOUNTS,
-        demo_accounts,
-        write_demo_files,
-    )
-    from amends.feedback import flows
-    from amends.feedback.service import IngestSummary
-    from amends.playbook.service import example_source, import_playbook
-    from amends.sources.base import ParseOptions, Source
-    from amends.timers.flows import tick as run_tick
+    from amends.demo import DEMO_ACCOUNTS, load_demo
 
-    options = ParseOptions(brand_handles=frozenset({BRAND_HANDLE.lower(), BRAND_ADDRESS}))
-    s = IngestSummary()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        cliutil.user_errors(),
-        cliutil.database() as engine,
-    ):
-        with session_scope(engine) as session:
-            import_playbook(session, example_source(), now=cliutil.now(), actor="demo")
-            password = demo_accounts(session, now=cliutil.now())
-        paths = flows.expand_paths(write_demo_files(Path(tmp), count=count))
-        for path in paths:
-            with session_scope(engine) as session:
-                result = flows.ingest_source(
-                    session,
-                    Source(name=f"demo/{path.name}", path=path),
-                    fmt=None,
-                    options=options,
-                    now=cliutil.now(),
-                    limits=cliutil.limits(),
-                )
-            s.add(result.summary)
-        ticked = run_tick(engine, now=cliutil.now(), settings=cliutil.settings())
+    with cliutil.user_errors(), cliutil.database() as engine:
+        loaded = load_demo(
+            engine,
+            count=count,
+            now=cliutil.now(),
+            settings=cliutil.settings(),
+            limits=cliutil.limits(),
+        )
+    s, ticked, password = loaded.summary, loaded.ticked, loaded.password
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
         f"{s.cases_opened} cases opened; example playbook in force; "

@@ -16,9 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from amends.feedback.service import IngestLimits, IngestSummary
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from amends.config import Settings
+    from amends.timers.flows import TickStats
 
 FIRST = [
     "Ana",
@@ -431,3 +440,44 @@ def demo_accounts(session: Session, *, now: datetime) -> str:
             users.set_password(session, address, password, now=now)
             users.set_active(session, address, True, now=now)
     return password
+
+
+@dataclass(frozen=True)
+class DemoLoaded:
+    summary: IngestSummary
+    ticked: TickStats
+    password: str
+
+
+def load_demo(
+    engine: Engine, *, count: int, now: datetime, settings: Settings, limits: IngestLimits
+) -> DemoLoaded:
+    """The example playbook, the demo's accounts, `count` generated feedback items read from
+    files in every format, and one tick of the timers; each file in its own transaction."""
+    import tempfile
+
+    from amends.db import session_scope
+    from amends.feedback import flows
+    from amends.playbook.service import example_source, import_playbook
+    from amends.sources.base import ParseOptions, Source
+    from amends.timers.flows import tick as run_tick
+
+    options = ParseOptions(brand_handles=frozenset({BRAND_HANDLE.lower(), BRAND_ADDRESS}))
+    summary = IngestSummary()
+    with tempfile.TemporaryDirectory() as tmp:
+        with session_scope(engine) as session:
+            import_playbook(session, example_source(), now=now, actor="demo")
+            password = demo_accounts(session, now=now)
+        for path in flows.expand_paths(write_demo_files(Path(tmp), count=count)):
+            with session_scope(engine) as session:
+                result = flows.ingest_source(
+                    session,
+                    Source(name=f"demo/{path.name}", path=path),
+                    fmt=None,
+                    options=options,
+                    now=now,
+                    limits=limits,
+                )
+            summary.add(result.summary)
+    ticked = run_tick(engine, now=now, settings=settings)
+    return DemoLoaded(summary=summary, ticked=ticked, password=password)

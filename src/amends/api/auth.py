@@ -111,6 +111,10 @@ class Acting:
             raise Forbidden(f"you act as {principal.email}: you cannot act for {named.strip()}")
         return principal.email
 
+    def named(self, agent: str) -> str:
+        """For a call that needs an agent: the one it acts as."""
+        return self(agent) or agent
+
 
 def _acting(principal: PrincipalDep) -> Acting:
     return Acting(principal)

@@ -57,7 +57,7 @@ def make_offer(
         case_id,
         kind=body.kind,
         amount=body.amount,
-        by=acting(body.agent),
+        by=acting.named(body.agent),
         now=clock(),
         policy=active_policy(session),
         note=body.note,
@@ -99,7 +99,7 @@ def approve(
     offer_id: IdPath, body: ApproveIn, session: SessionDep, clock: ClockDep, acting: ActingDep
 ) -> OfferRead:
     offer = service.approve(
-        session, offer_id, by=acting(body.agent), now=clock(), policy=active_policy(session)
+        session, offer_id, by=acting.named(body.agent), now=clock(), policy=active_policy(session)
     )
     return OfferRead.model_validate(offer)
 
