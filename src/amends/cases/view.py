@@ -476,9 +476,8 @@ def _agent_emails(
 def _agent_names(session: Session, emails: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in chunked(sorted(emails)):
-        found.update(
-            session.execute(select(Agent.email, Agent.name).where(Agent.email.in_(part))).tuples()
-        )
+        rows = session.execute(select(Agent.email, Agent.name).where(Agent.email.in_(part)))
+        found.update((email, name) for email, name in rows)
     return found
 
 
