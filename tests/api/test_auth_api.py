@@ -147,6 +147,13 @@ def test_an_agent_works_only_their_teams_cases(
     assert other.status_code == 403
     assert other.json()["code"] == "forbidden"
     assert anonymous.get(f"/api/v1/cases/{deliveries}/draft", headers=tom).status_code == 403
+    # The checker reads a case's context (the customer's name and words): that case's team only.
+    checked = anonymous.post(
+        "/api/v1/check", headers=tom, json={"text": "Sorry", "case_id": deliveries}
+    )
+    assert checked.status_code == 403
+    own = anonymous.post("/api/v1/check", headers=tom, json={"text": "Sorry", "case_id": payments})
+    assert own.status_code == 200
     reply = anonymous.post(
         f"/api/v1/cases/{deliveries}/replies", headers=tom, json={"text": "Sorry"}
     )
