@@ -274,6 +274,27 @@ def dashboard(
     )
 
 
+def window_durations(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    team_ids: frozenset[int] | None = None,
+) -> tuple[Durations, Durations]:
+    """First-response and resolution times over the whole of [start, end) as one bucket each,
+    counted as `dashboard` counts them: a median needs every case, so the window's cannot be
+    read off its buckets. Raises InvalidInput for an empty window. Reads only."""
+    start, end = report_window(start, end, now=end)
+    first = start.astimezone(UTC).date()
+    last = (end - timedelta(microseconds=1)).astimezone(UTC).date()
+    axis = _Axis(first, (last - first).days + 1, 1)
+    teams = None if team_ids is None else tuple(sorted(team_ids))
+    return (
+        _durations(session, axis, start, end, teams, Case.first_responded_at),
+        _durations(session, axis, start, end, teams, Case.resolved_at),
+    )
+
+
 def _of_teams(
     case_id: InstrumentedAttribute[int] | InstrumentedAttribute[int | None],
     teams: tuple[int, ...] | None,

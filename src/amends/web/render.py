@@ -67,6 +67,7 @@ def render(
             "csrf_token": getattr(request.state, "csrf_token", ""),
             "nav": nav,
             "path": request.url.path,
+            "desk_now": request.app.state.clock().isoformat(),
             **context,
         },
         status_code=status_code,

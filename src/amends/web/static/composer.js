@@ -1,4 +1,4 @@
-// The case page: live service-level countdowns, and the composer's live reply checker.
+// The case page's composer: the live reply checker.
 //
 // The composer works without this file: the forms post the reply and the server checks it. With
 // it, each textarea is checked as the agent writes (300 ms after the last key), the findings are
@@ -12,47 +12,6 @@
   const config = JSON.parse(dataEl.textContent);
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
-
-  // ---- countdowns ------------------------------------------------------------------------------
-  // Counted in the desk's time: the page says what "now" was when it was made.
-
-  const skew = (Date.parse(config.now) || Date.now()) - Date.now();
-
-  function spanWords(ms) {
-    const total = Math.floor(Math.abs(ms) / 1000);
-    const days = Math.floor(total / 86400);
-    const hours = Math.floor((total % 86400) / 3600);
-    const minutes = Math.floor((total % 3600) / 60);
-    if (days) return `${days}d ${hours}h`;
-    if (hours) return `${hours}h ${minutes}m`;
-    if (minutes) return `${minutes}m`;
-    return `${total % 60}s`;
-  }
-
-  function tick() {
-    const now = Date.now() + skew;
-    for (const el of document.querySelectorAll("time.countdown")) {
-      const due = Date.parse(el.getAttribute("datetime"));
-      if (Number.isNaN(due)) continue;
-      const left = due - now;
-      const words = left > 0 ? `due in ${spanWords(left)}` : `overdue by ${spanWords(left)}`;
-      if (el.textContent !== words) el.textContent = words;
-      const clock = el.closest(".clock");
-      if (left <= 0 && clock && !clock.classList.contains("breached")) {
-        clock.classList.add("breached");
-        const state = clock.querySelector(".clock-state");
-        if (state) {
-          state.textContent = "breached";
-          state.classList.add("bad");
-        }
-      }
-    }
-  }
-
-  if (document.querySelector("time.countdown")) {
-    tick();
-    window.setInterval(tick, 1000);
-  }
 
   // ---- the composer ----------------------------------------------------------------------------
 
