@@ -41,4 +41,5 @@ def test_the_printed_demo_account_signs_in(cli_env: Callable[[], Engine]) -> Non
     # A second run sets a new password; the old one stops working.
     again = runner.invoke(app, ["demo", "--no-serve", "--count", "12"])
     second = re.search(r"with the password\s+(\S+)\s+as:", again.stdout)
-    assert second and second.group(1) != password
+    assert second
+    assert second.group(1) != password
