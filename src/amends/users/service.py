@@ -283,8 +283,10 @@ def issue_token(
         raise InvalidInput("a token needs at least one scope")
     beyond = scopes - ROLE_SCOPES[user.role]
     if beyond:
+        article = "an" if user.role.value[0] in "aeiou" else "a"
         raise Forbidden(
-            f"a {user.role.value} may not hold {', '.join(sorted(s.value for s in beyond))}"
+            f"{article} {user.role.value} may not hold "
+            f"{', '.join(sorted(s.value for s in beyond))}"
         )
     if not name.strip():
         raise InvalidInput("a token needs a name (what uses it)")
