@@ -23,7 +23,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_customer_status", "customer_id", "status"),
         # The queue: open cases by priority, then the nearest deadline.
-        Index("ix_cases_queue", "status", "priority", "next_due_at"),
+        Index("ix_cases_queue", "status", "priority", "next_due_at", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
