@@ -49,7 +49,7 @@ def _teams_and_agents(
         .where(Agent.active.is_(True), Team.id.in_([t.id for t in team_rows]))
         .order_by(Agent.name)
     )
-    return team_rows, [(a, name) for a, name in session.execute(agents).tuples()]
+    return team_rows, [(a, name) for a, name in session.execute(agents).all()]
 
 
 def _choice(value: str, allowed: Iterable[E], what: str) -> E | None:
