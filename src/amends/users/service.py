@@ -285,8 +285,7 @@ def issue_token(
     if beyond:
         article = "an" if user.role.value[0] in "aeiou" else "a"
         raise Forbidden(
-            f"{article} {user.role.value} may not hold "
-            f"{', '.join(sorted(s.value for s in beyond))}"
+            f"{article} {user.role.value} may not hold {', '.join(sorted(s.value for s in beyond))}"
         )
     if not name.strip():
         raise InvalidInput("a token needs a name (what uses it)")
