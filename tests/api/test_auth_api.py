@@ -243,3 +243,88 @@ def test_people_act_as_themselves(
     assert own.status_code == 200, own.text
     events = anonymous.get(f"/api/v1/cases/{payments}/events", headers=tom).json()
     assert events[-1]["actor"] == "agent:tom@example.com"
+
+
+def test_an_agent_reaches_nothing_of_another_teams_case_by_its_other_ids(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    payments, deliveries = _two_team_desk(client)
+    theirs = client.get(f"/api/v1/feedback?case_id={deliveries}").json()["items"][0]
+    customer = client.get(f"/api/v1/cases/{deliveries}").json()["customer_id"]
+    tom = bearer(token(engine, "tom@example.com", Scope.READ, Scope.CASES, Scope.FEEDBACK))
+    refused = [
+        anonymous.get(f"/api/v1/feedback/{theirs['id']}", headers=tom),
+        anonymous.put(
+            f"/api/v1/feedback/{theirs['id']}/category", headers=tom, json={"label": "billing"}
+        ),
+        anonymous.get(f"/api/v1/customers/{customer}", headers=tom),
+        anonymous.post(f"/api/v1/customers/{customer}/flag", headers=tom, json={"abusive": True}),
+        anonymous.get(f"/api/v1/feedback?case_id={deliveries}", headers=tom),
+        anonymous.post(f"/api/v1/cases/{payments}/merge", headers=tom, json={"absorb": deliveries}),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    # The desk's own lists and figures are a lead's.
+    for path in (
+        "/api/v1/feedback",
+        "/api/v1/customers",
+        "/api/v1/offers",
+        "/api/v1/reports/sla",
+        "/api/v1/quarantine",
+        "/api/v1/followups",
+    ):
+        assert anonymous.get(path, headers=tom).status_code == 403, path
+    # What is theirs still answers.
+    own = anonymous.get(f"/api/v1/feedback?case_id={payments}", headers=tom)
+    assert own.status_code == 200
+    assert own.json()["total"] >= 1
+
+
+def test_incidents_and_problems_are_changed_by_leads(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    payments, _ = _two_team_desk(client)
+    tom = bearer(token(engine, "tom@example.com", Scope.READ, Scope.CASES))
+    assert anonymous.get("/api/v1/incidents", headers=tom).status_code == 200
+    refused = anonymous.post(
+        "/api/v1/incidents", headers=tom, json={"title": "Double charges", "cases": [payments]}
+    )
+    assert refused.status_code == 403
+    assert anonymous.post("/api/v1/problems", headers=tom, json={"title": "x"}).status_code == 403
+    lead = bearer(token(engine, "lead@example.com", Scope.READ, Scope.CASES, role=Role.LEAD))
+    made = anonymous.post(
+        "/api/v1/incidents", headers=lead, json={"title": "Double charges", "cases": [payments]}
+    )
+    assert made.status_code == 201, made.text
+
+
+def test_an_agent_assigns_within_their_teams(
+    client: TestClient, anonymous: TestClient, engine: Engine
+) -> None:
+    payments, _ = _two_team_desk(client)
+    tom = bearer(token(engine, "tom@example.com", Scope.READ, Scope.CASES))
+    away = anonymous.post(
+        f"/api/v1/cases/{payments}/assign", headers=tom, json={"assignee": "rosa@example.com"}
+    )
+    assert away.status_code == 403
+    assert "another team" in away.json()["detail"]
+    within = anonymous.post(
+        f"/api/v1/cases/{payments}/assign", headers=tom, json={"assignee": "priya@example.com"}
+    )
+    assert within.status_code == 200, within.text
+
+
+def test_reading_scopes_change_nothing(anonymous: TestClient, engine: Engine) -> None:
+    reader = bearer(token(engine, "r@example.com", Scope.READ, role=Role.LEAD))
+    named_classify = anonymous.put(
+        "/api/v1/taxonomies/classify",
+        headers=reader,
+        json={"examples": [{"text": "a", "label": "x"}] * 10},
+    )
+    assert named_classify.status_code == 403
+
+
+def test_errors_keep_the_safety_headers(client: TestClient) -> None:
+    odd = client.get("/api/v1/cases/abc/events")
+    assert odd.status_code == 422
+    docs = client.get("/api/docs")
+    assert docs.headers["x-frame-options"] == "DENY"

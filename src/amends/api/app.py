@@ -99,6 +99,20 @@ def _offline_docs(app: FastAPI) -> None:
         )
 
 
+def _safe_headers(request: Request, response: Response) -> None:
+    """Pages may run only their own scripts; nothing frames anything or sniffs types."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.url.path.startswith("/api/docs"):
+        # Swagger UI runs an inline script of its own: only framing is refused there.
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    elif not request.url.path.startswith("/api/v1/"):
+        from amends.web.render import CSP
+
+        response.headers.setdefault("Content-Security-Policy", CSP)
+
+
 _PAGE_TITLES = {
     401: "Please sign in",
     403: "Not yours to open",
@@ -197,13 +211,7 @@ def create_app(
     async def _page_headers(request: Request, call_next: Any) -> Any:
         """Pages may run only their own scripts; nothing frames them or sniffs types."""
         response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith(("/api/docs", "/api/v1/")):
-            from amends.web.render import CSP
-
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
+        _safe_headers(request, response)
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -224,12 +232,14 @@ def create_app(
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(
+        response = JSONResponse(
             {"code": "internal_error", "detail": "unexpected error; it has been logged"},
             status_code=500,
         )
+        _safe_headers(request, response)
+        return response
 
     for router in (
         feedback_router,

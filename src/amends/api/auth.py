@@ -6,7 +6,8 @@ route about one case, that the caller works that case's team."""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from amends.api.deps import SessionDep
 from amends.errors import DomainError, Forbidden
 from amends.users import service as users
-from amends.users.rules import PUBLIC_PREFIXES, Role, scope_for
+from amends.users.rules import PUBLIC_PREFIXES, AgentLimit, Role, agent_limit, scope_for
 
 SESSION_COOKIE = "amends_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -75,16 +76,70 @@ def require_principal(
     needed = scope_for(request.method, path)
     if not principal.may(needed):
         raise Forbidden(f"this call needs the {needed.value} scope")
-    case_id = request.path_params.get("case_id")
-    if case_id is not None and principal.team_ids is not None:
-        _check_case(session, principal, int(case_id))
+    limit = None if principal.at_least(Role.LEAD) else agent_limit(request.method, path)
+    if limit is AgentLimit.LEAD_ONLY:
+        raise Forbidden("only a lead or an admin may do this")
+    if limit is AgentLimit.ONE_CASE:
+        wanted = request.query_params.get("case_id", "")
+        if not (wanted.isdigit() and len(wanted) < 19):
+            raise Forbidden("an agent lists these for one of their cases: add ?case_id=")
+        _check_case(session, principal, int(wanted))
+    if principal.team_ids is not None:
+        _check_what_the_path_names(session, principal, request.path_params)
     request.state.principal = principal
     return principal
 
 
-def _check_case(session: Session, principal: users.Principal, case_id: int) -> None:
+def _check_what_the_path_names(
+    session: Session, principal: users.Principal, params: Mapping[str, Any]
+) -> None:
+    """An agent reaches a case, and what hangs off one (its offers, vouchers and feedback, its
+    customer), only when the case is one of their teams'."""
+    from amends.cases.models import Case
+    from amends.feedback.models import Feedback
+    from amends.offers.models import Offer, Voucher
+
+    def number(name: str) -> int | None:
+        value = str(params.get(name, ""))
+        return int(value) if value.isdigit() and len(value) < 19 else None
+
+    if (case_id := number("case_id")) is not None:
+        _check_case(session, principal, case_id)
+    if (offer_id := number("offer_id")) is not None:
+        _check_case(
+            session, principal, session.scalar(select(Offer.case_id).where(Offer.id == offer_id))
+        )
+    if (feedback_id := number("feedback_id")) is not None:
+        _check_case(
+            session,
+            principal,
+            session.scalar(select(Feedback.case_id).where(Feedback.id == feedback_id)),
+        )
+    if "code" in params:
+        found = session.scalar(
+            select(Offer.case_id)
+            .join(Voucher, Voucher.offer_id == Offer.id)
+            .where(Voucher.code == str(params["code"]).strip().upper())
+        )
+        _check_case(session, principal, found)
+    if (customer_id := number("customer_id")) is not None:
+        visible = session.scalar(
+            select(Case.id)
+            .where(Case.customer_id == customer_id, users.visible_case_filter(principal))
+            .limit(1)
+        )
+        exists = session.scalar(select(Case.id).where(Case.customer_id == customer_id).limit(1))
+        if exists is not None and visible is None:
+            raise Forbidden(f"customer {customer_id} has no case in your teams")
+
+
+def _check_case(session: Session, principal: users.Principal, case_id: int | None) -> None:
+    """Forbidden unless the case is the person's teams' (a missing case is left to the route,
+    which answers 404)."""
     from amends.cases.models import Case
 
+    if case_id is None:
+        return
     row = session.execute(
         select(Case.team_id, Case.assignee_id).where(Case.id == case_id)
     ).one_or_none()

@@ -26,7 +26,12 @@ from amends.cases.schemas import (
     StatusChange,
 )
 from amends.playbook.service import active_policy
-from amends.users.service import Principal, visible_case_filter
+from amends.users.service import (
+    Principal,
+    check_assignable,
+    check_case_visible,
+    visible_case_filter,
+)
 
 router = APIRouter(tags=["cases"])
 
@@ -141,9 +146,16 @@ def change_status(
 
 @router.post("/cases/{case_id}/assign", summary="Give a case to an agent or a team")
 def assign(
-    case_id: IdPath, body: Assignment, session: SessionDep, clock: ClockDep, acting: ActingDep
+    case_id: IdPath,
+    body: Assignment,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
+    principal: PrincipalDep,
 ) -> QueueRow:
     now = clock()
+    if principal is not None:
+        check_assignable(session, principal, agent_email=body.assignee, team_name=body.team)
     case = service.assign(
         session,
         case_id,
@@ -182,9 +194,17 @@ def reply(
 
 @router.post("/cases/{case_id}/merge", summary="Fold another case of the customer into this")
 def merge(
-    case_id: IdPath, body: MergeIn, session: SessionDep, clock: ClockDep, acting: ActingDep
+    case_id: IdPath,
+    body: MergeIn,
+    session: SessionDep,
+    clock: ClockDep,
+    acting: ActingDep,
+    principal: PrincipalDep,
 ) -> QueueRow:
     now = clock()
+    if principal is not None:
+        # The case folded in must be the caller's to work too.
+        check_case_visible(principal, service.get_case(session, body.absorb))
     case = service.merge(
         session,
         case_id,

@@ -8,6 +8,7 @@ from amends.api.auth import PrincipalDep
 from amends.api.deps import ClockDep, IdPath, SessionDep
 from amends.errors import Forbidden
 from amends.users import service
+from amends.users.rules import Role
 from amends.users.schemas import (
     MeRead,
     TokenCreated,
@@ -58,8 +59,11 @@ def add_user(body: UserIn, session: SessionDep, clock: ClockDep) -> UserRead:
 def change_user(
     email: str, body: UserChange, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> UserRead:
-    if principal is not None and email.lower() == principal.email and body.active is False:
+    own = principal is not None and email.strip().lower() == principal.email
+    if own and body.active is False:
         raise Forbidden("you cannot disable your own account")
+    if own and body.role is not None and body.role is not Role.ADMIN:
+        raise Forbidden("you cannot give up your own admin role: another admin can")
     user = service.get_user(session, email)
     if body.role is not None:
         user = service.set_role(session, email, body.role)

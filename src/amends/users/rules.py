@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -59,6 +60,33 @@ _ADMIN_PREFIXES = (
 )
 # Customers answer surveys with the signed link they were sent: the link is the credential.
 PUBLIC_PREFIXES = ("/api/v1/survey/",)
+# What an agent may not do although their scopes allow the kind of call: lead work, and
+# the desk's own figures and lists (an agent works their teams' cases through the cases).
+_LEAD_READS = ("/api/v1/reports", "/api/v1/quarantine", "/api/v1/followups")
+_LEAD_WRITES = ("/api/v1/incidents", "/api/v1/problems", "/api/v1/problem-actions")
+_LISTS_BY_CASE = ("/api/v1/feedback", "/api/v1/offers")
+
+
+class AgentLimit(StrEnum):
+    LEAD_ONLY = "lead_only"
+    ONE_CASE = "one_case"  # a list an agent may read for one of their cases (?case_id=)
+
+
+def agent_limit(method: str, path: str) -> AgentLimit | None:
+    """How an API call is limited for an agent (a lead or an admin has no such limit)."""
+    path = path.rstrip("/")
+    if path.startswith(_LEAD_READS):
+        return AgentLimit.LEAD_ONLY
+    if method not in ("GET", "HEAD", "OPTIONS") and path.startswith(_LEAD_WRITES):
+        return AgentLimit.LEAD_ONLY
+    if method == "GET" and path == "/api/v1/customers":
+        return AgentLimit.LEAD_ONLY
+    if method == "GET" and path in _LISTS_BY_CASE:
+        return AgentLimit.ONE_CASE
+    return None
+
+
+_CLASSIFY = re.compile(r"/api/v1/taxonomies/[^/]+/classify")
 
 
 def scope_for(method: str, path: str) -> Scope:
@@ -68,7 +96,7 @@ def scope_for(method: str, path: str) -> Scope:
         return Scope.ADMIN
     if method in ("GET", "HEAD", "OPTIONS") or path in _READ_POSTS:
         return Scope.READ
-    if path.endswith("/classify"):
+    if method == "POST" and _CLASSIFY.fullmatch(path):
         return Scope.READ
     if path.startswith("/api/v1/feedback/") and path.endswith("/category"):
         return Scope.CASES  # correcting a complaint's category is case work

@@ -187,6 +187,10 @@ def _end_sessions(session: Session, user_id: int, *, now: datetime) -> None:
 # password and timing tells nothing.
 _DUMMY: list[str] = []
 LOCKOUT = Lockout()
+REFUSED = (
+    "wrong email or password (after five wrong tries an account waits 15 minutes; "
+    "a disabled one signs in no more)"
+)
 
 
 def authenticate(
@@ -199,18 +203,19 @@ def authenticate(
         if not _DUMMY:
             _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
         _verify(_DUMMY[0], password)
-        raise SignInFailed("wrong email or password")
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
-        raise SignInFailed("too many failed sign-ins: try again later")
-    if not _verify(user.password_hash, password):
+        raise SignInFailed(REFUSED)
+    # Every account pays the same: the password is checked even when the answer is no, and
+    # a locked or disabled account gets the same words as a wrong password.
+    right = _verify(user.password_hash, password)
+    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    if not right and not locked:
         user.failed_logins += 1
         if user.failed_logins >= lockout.attempts:
             user.locked_until = now + timedelta(minutes=lockout.minutes)
             user.failed_logins = 0
         session.flush()
-        raise SignInFailed("wrong email or password")
-    if not user.active:
-        raise SignInFailed("this account is disabled")
+    if not right or locked or not user.active:
+        raise SignInFailed(REFUSED)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -415,3 +420,25 @@ def visible_case_filter(principal: Principal) -> ColumnElement[bool]:
     if principal.agent_id is not None:
         clauses.append(Case.assignee_id == principal.agent_id)
     return or_(*clauses)
+
+
+def check_assignable(
+    session: Session,
+    principal: Principal,
+    *,
+    agent_email: str | None = None,
+    team_name: str | None = None,
+) -> None:
+    """Forbidden when an agent would hand a case to someone, or a team, outside their teams
+    (leads and admins assign anywhere)."""
+    if principal.team_ids is None:
+        return
+    if agent_email:
+        agent = session.scalar(select(Agent).where(Agent.email == _normal(agent_email)))
+        mine = agent is None or agent.id == principal.agent_id
+        if agent is not None and not mine and agent.team_id not in principal.team_ids:
+            raise Forbidden(f"{agent.email} works in another team")
+    if team_name:
+        team = session.scalar(select(Team).where(Team.name == team_name))
+        if team is not None and team.id not in principal.team_ids:
+            raise Forbidden(f"{team.name} is not one of your teams")
