@@ -139,6 +139,9 @@ def test_playbook_round_trip_and_versions(desk: Callable[[], Engine], tmp_path: 
         (PLAYBOOK.replace("first_response: 1h, next", "first_response: soon, next"), "soon"),
         (PLAYBOOK.replace("default_team: Care", "default_team: Nobody"), "Nobody"),
         (PLAYBOOK.replace("mon: ", "monday: "), "unknown day 'monday'"),
+        # A misspelt zone or category would be taken, then stop every clock or route nothing.
+        (PLAYBOOK.replace("Europe/London", "Europe/Londn"), "unknown time zone 'Europe/Londn'"),
+        (PLAYBOOK.replace("[billing, refunds]", "[billing, refundz]"), "category 'refundz'"),
         (PLAYBOOK + "\nsurprise: 1\n", "surprise"),
         ("a: &x [1]\nb: *x\n", "aliases"),
         ("sla: [unclosed\n", "line"),

@@ -130,6 +130,7 @@ def build(session: Session, engine: Engine) -> Desk:
         actor=f"agent:{ANN}",
         now=EARLIER + timedelta(hours=3),
         policy=policy,
+        reason="settled by the voucher",
     )
 
     take_in(

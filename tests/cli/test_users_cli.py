@@ -53,6 +53,8 @@ def test_add_list_disable_enable(cli_env: Callable[[], Engine]) -> None:
     ]
     assert runner.invoke(app, ["users", "disable", "tom@example.com"]).exit_code == 0
     assert "(disabled)" in runner.invoke(app, ["users", "list"]).stdout
+    # Nor is a disabled person's agent given cases any more.
+    assert "(disabled)" in runner.invoke(app, ["agents", "list"]).stdout
     assert runner.invoke(app, ["users", "enable", "TOM@example.com"]).exit_code == 0
     assert "(disabled)" not in runner.invoke(app, ["users", "list"]).stdout
 

@@ -583,7 +583,10 @@ def test_status_changes(web: TestClient, engine: Engine, desk: Desk) -> None:
     assert "waiting on the customer" in page
     assert "asked for IBAN" in page
 
-    web.post(url, data=ann.form(status="closed"))
+    # Nobody has answered this case: closing it says why.
+    assert web.post(url, data=ann.form(status="closed")).status_code == 422
+    assert case_row(engine, desk.case_id).status is CaseStatus.WAITING_ON_CUSTOMER
+    web.post(url, data=ann.form(status="closed", reason="a duplicate of another case"))
     assert case_row(engine, desk.case_id).status is CaseStatus.CLOSED
     page = web.get(f"/cases/{desk.case_id}").text
     assert "Reopen the case" in page

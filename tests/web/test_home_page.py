@@ -56,3 +56,11 @@ def test_shows_priority_and_why(client: TestClient) -> None:
     page = client.get("/feedback").text
     assert 'class="prio p1"' in page
     assert "safety" in page
+
+
+def test_the_whole_desks_feedback_is_a_leads_page(client: TestClient, engine: Engine) -> None:
+    from tests.web.conftest import sign_in as again
+
+    client.cookies.clear()
+    again(client, engine, "agent@example.com", role=Role.AGENT)
+    assert client.get("/feedback").status_code == 403

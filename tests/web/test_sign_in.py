@@ -40,7 +40,7 @@ def _login_form(web: TestClient, path: str = "/login") -> str:
     return found.group(1)
 
 
-def _sign_in(web: TestClient, email: str, password: str, next_path: str = "/feedback") -> Response:
+def _sign_in(web: TestClient, email: str, password: str, next_path: str = "/playbook") -> Response:
     token = _login_form(web)
     return web.post(
         "/login",
@@ -49,17 +49,17 @@ def _sign_in(web: TestClient, email: str, password: str, next_path: str = "/feed
 
 
 def test_pages_send_the_signed_out_to_sign_in_and_back(web: TestClient, rosa: str) -> None:
-    away = web.get("/feedback?page=2")
+    away = web.get("/playbook?page=2")
     assert away.status_code == 303
-    assert away.headers["location"] == "/login?next=%2Ffeedback%3Fpage%3D2"
-    signed = _sign_in(web, "ROSA@example.com ", PASSWORD, next_path="/feedback?page=2")
+    assert away.headers["location"] == "/login?next=%2Fplaybook%3Fpage%3D2"
+    signed = _sign_in(web, "ROSA@example.com ", PASSWORD, next_path="/playbook?page=2")
     assert signed.status_code == 303
-    assert signed.headers["location"] == "/feedback?page=2"
+    assert signed.headers["location"] == "/playbook?page=2"
     cookie = signed.headers["set-cookie"]
     assert "amends_session=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
-    page = web.get("/feedback")
+    page = web.get("/playbook")
     assert page.status_code == 200
     assert "Rosa Diaz" in page.text
 
@@ -122,25 +122,25 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(
     web: TestClient, rosa: str, engine: Engine
 ) -> None:
     _sign_in(web, rosa, PASSWORD)
-    page = web.get("/feedback")
+    page = web.get("/playbook")
     csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
     assert csrf
     assert web.post("/logout", data={"csrf_token": "wrong"}).status_code == 403
-    assert web.get("/feedback").status_code == 200
+    assert web.get("/playbook").status_code == 200
     out = web.post("/logout", data={"csrf_token": csrf.group(1)})
     assert out.status_code == 303
     with session_scope(engine) as s:
         assert s.scalar(select(LoginSession.ended_at)) is not None
     web.cookies.clear()
-    assert web.get("/feedback").status_code == 303
+    assert web.get("/playbook").status_code == 303
 
 
 def test_disabling_a_user_ends_their_sessions(web: TestClient, rosa: str, engine: Engine) -> None:
     _sign_in(web, rosa, PASSWORD)
-    assert web.get("/feedback").status_code == 200
+    assert web.get("/playbook").status_code == 200
     with session_scope(engine) as s:
         users.set_active(s, rosa, False, now=FIXED_NOW)
-    assert web.get("/feedback").status_code == 303
+    assert web.get("/playbook").status_code == 303
     refused = _sign_in(web, rosa, PASSWORD)
     assert refused.status_code == 401
 
@@ -153,3 +153,13 @@ def test_pages_forbid_framing_and_foreign_scripts(web: TestClient) -> None:
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
     assert "<script>" not in page.text
+
+
+def test_a_wrong_address_gets_a_page_not_json(web: TestClient, rosa: str) -> None:
+    _sign_in(web, rosa, PASSWORD)
+    for path, status in [("/nowhere", 404), ("/cases/abc", 422), ("/queue?page=abc", 422)]:
+        answer = web.get(path)
+        assert answer.status_code == status, path
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "Back to the queue" in answer.text
+    assert web.get("/api/v1/nowhere").json()["code"] == "not_found"

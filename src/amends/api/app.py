@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amends import __version__
 from amends.api.auth import Unauthenticated, require_principal
@@ -214,8 +215,42 @@ def create_app(
         _safe_headers(request, response)
         return response
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A page that is not there, or asked for the wrong way: a page saying so; the API
+        answers in its own shape."""
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return JSONResponse(
+                {"code": codes.get(exc.status_code, "error"), "detail": str(exc.detail)},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        from amends.web.render import error_page
+
+        detail = {
+            404: "There is no page at this address.",
+            405: "This address takes a form, not a visit: go back to the page you came from.",
+        }.get(exc.status_code, str(exc.detail))
+        return error_page(
+            request,
+            exc.status_code,
+            _PAGE_TITLES.get(exc.status_code, "Something went wrong"),
+            detail,
+        )
+
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            from amends.web.render import error_page
+
+            where = "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+                for e in exc.errors()
+            )
+            return error_page(
+                request, 422, _PAGE_TITLES[422], f"This address is not right ({where})."
+            )
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return JSONResponse(
                 {"code": "malformed_request", "detail": "the body is not valid JSON"},

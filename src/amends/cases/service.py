@@ -302,6 +302,11 @@ def transition(
     reopening = is_reopen(current, target)
     if reopening and not (reason and reason.strip()):
         raise InvalidInput("reopening a case needs a reason")
+    unanswered = case.first_responded_at is None and current is not CaseStatus.RESOLVED
+    if target is CaseStatus.CLOSED and unanswered and not (reason and reason.strip()):
+        raise InvalidInput(
+            "closing a case nobody has answered needs a reason (spam, a duplicate, ...)"
+        )
     if target is CaseStatus.RESOLVED and case.public and not _answered_privately(session, case):
         raise InvalidTransition(
             f"case {case.id} is a public complaint: record a private reply before resolving it"

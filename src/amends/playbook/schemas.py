@@ -36,6 +36,21 @@ class HolidaysDoc(_Doc):
 
 class CalendarDoc(_Doc):
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        """A zone the clocks can count in: a misspelt one would stop every clock later."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as Europe/London"
+            ) from None
+        return value
+
     hours: dict[str, str] | Literal["24/7"] = Field(
         default_factory=lambda: dict.fromkeys(DAYS[:5], "09:00-17:00"),
         description='per day ("mon": "09:00-17:00", "sat": "closed"), or "24/7"',
@@ -321,9 +336,17 @@ class PlaybookDoc(_Doc):
         dup = {e for e in emails if emails.count(e) > 1}
         if dup:
             raise ValueError(f"agent {sorted(dup)[0]} is listed twice")
+        from amends.analysis.pipeline import Category
+
+        known = {c.value for c in Category}
         owned: dict[str, str] = {}
         for team in self.teams:
             for category in team.categories:
+                if category not in known:
+                    raise ValueError(
+                        f"team {team.name}: unknown category {category!r}; "
+                        f"the categories are {', '.join(sorted(known))}"
+                    )
                 if category in owned:
                     raise ValueError(
                         f"category {category!r} is owned by {owned[category]} and {team.name}"

@@ -385,7 +385,9 @@ def _durations(
         i = None if at is None else axis.index(at)
         if i is not None:
             assert at is not None
-            seconds[i].append((at - opened_at).total_seconds())
+            # A reply on record before the case opened (a merged case; a conversation whose
+            # brand turn came first) was no wait at all, not a negative one.
+            seconds[i].append(max(0.0, (at - opened_at).total_seconds()))
     stats = [duration_stats(s) for s in seconds]
     return Durations(
         count=tuple(s.count for s in stats),

@@ -281,10 +281,12 @@ class SlaAccumulator:
         ):
             groups.setdefault(key, SlaGroup(key)).add(case, now=self.now)
         if case.first_responded_at is not None:
+            # A reply on record before the case opened (a merged case) was no wait at all.
             delta = case.first_responded_at - case.opened_at
-            self.first_response_seconds.append(delta.total_seconds())
+            self.first_response_seconds.append(max(0.0, delta.total_seconds()))
         if case.resolved_at is not None:
-            self.resolution_seconds.append((case.resolved_at - case.opened_at).total_seconds())
+            delta = case.resolved_at - case.opened_at
+            self.resolution_seconds.append(max(0.0, delta.total_seconds()))
             self.resolved += 1
         self.still_open += is_open
         # A reopened case was resolved (or closed) before, whatever it is now.

@@ -145,6 +145,11 @@ def set_active(session: Session, email: str, active: bool, *, now: datetime) -> 
     user = get_user(session, email)
     user.active = active
     user.disabled_at = None if active else now
+    # Their agent takes no new cases while they cannot sign in (assignment skips inactive
+    # agents), and takes them again when they can.
+    agent = session.scalar(select(Agent).where(Agent.email == user.email))
+    if agent is not None:
+        agent.active = active
     if not active:
         _end_sessions(session, user.id, now=now)
     else:

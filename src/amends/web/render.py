@@ -23,7 +23,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/problems", "Problems", "agent"),
     ("/dashboard", "Dashboard", "agent"),
     ("/playbook", "Playbook", "agent"),
-    ("/feedback", "Feedback", "agent"),
+    ("/feedback", "Feedback", "lead"),
     ("/admin/users", "Users", "admin"),
 )
 

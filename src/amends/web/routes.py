@@ -17,7 +17,7 @@ from amends.errors import Conflict, DomainError, InvalidInput
 from amends.feedback import service as feedback
 from amends.followups import service as followups
 from amends.playbook.service import active_policy
-from amends.web.auth import CurrentUser
+from amends.web.auth import LeadUser
 from amends.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +45,8 @@ def favicon() -> Response:
 
 
 @router.get("/feedback", response_class=HTMLResponse)
-def feedback_page(request: Request, session: SessionDep, _user: CurrentUser) -> HTMLResponse:
+def feedback_page(request: Request, session: SessionDep, _user: LeadUser) -> HTMLResponse:
+    """Everything that came in, every team's: a lead's view (agents work their queue)."""
     items, n_feedback = feedback.list_feedback(session, limit=50)
     people, n_customers = customers.list_customers(session, limit=25)
     _, n_cases = cases.list_cases(session, limit=1)
