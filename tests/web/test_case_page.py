@@ -489,6 +489,12 @@ def test_making_the_suggested_offer(web: TestClient, engine: Engine, desk: Desk)
     assert "Offer made." in page
     assert f'<code class="code">{code}</code>' in page
     assert "offer 1: voucher 15 GBP made" in page
+    # A second click gives the customer nothing twice.
+    again = web.post(f"/cases/{desk.case_id}/offers", data=ann.form(kind="voucher", amount="15"))
+    assert again.status_code == 409
+    assert "already gives this customer the same" in again.text
+    with session_scope(engine) as s:
+        assert len(s.scalars(select(Offer)).all()) == 1
 
 
 def test_an_offer_over_the_cap_waits_for_a_lead(

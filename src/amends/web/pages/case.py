@@ -23,9 +23,10 @@ from amends.cases import service as cases
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus, can_transition
 from amends.cases.view import CaseView, DeadlineView, TimelineEntry, case_view
-from amends.errors import DomainError, Forbidden, InvalidInput, ReplyBlocked
+from amends.errors import Conflict, DomainError, Forbidden, InvalidInput, ReplyBlocked
 from amends.feedback.rules import Channel
 from amends.offers import service as offers
+from amends.offers.models import Offer
 from amends.offers.rules import OfferStatus, RemedyKind, Suggestion
 from amends.playbook.rules import Policy
 from amends.playbook.service import active_policy
@@ -681,6 +682,20 @@ def make_offer(
             except ValueError:
                 raise InvalidInput("choose what to offer") from None
             value: Decimal | None = offers.parse_amount(amount.strip() or None)
+            # A second click, or a second agent, must not give the customer the same twice.
+            same = session.scalar(
+                select(Offer.id).where(
+                    Offer.case_id == case.id,
+                    Offer.kind == remedy,
+                    Offer.amount == value if value is not None else Offer.amount.is_(None),
+                    Offer.status.in_([OfferStatus.MADE, OfferStatus.PENDING_APPROVAL]),
+                )
+            )
+            if same is not None:
+                raise Conflict(
+                    f"offer #{same} already gives this customer the same; withdraw it "
+                    "first, or offer something else"
+                )
             offer = offers.make_offer(
                 session,
                 case.id,
