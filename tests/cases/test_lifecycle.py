@@ -385,3 +385,31 @@ def test_reopen_refuses_a_case_that_is_still_open(
     assert refused.exit_code == 1
     assert "only a resolved or closed case" in refused.output
     assert the_case()["status"] == "new"
+
+
+def test_a_case_put_in_another_teams_queue_stays_there(
+    desk: Callable[[], Engine], tmp_path: Path
+) -> None:
+    ingest(
+        tmp_path / "in",
+        [complaint("You charged my card twice for one order.", at(2, 9))],
+        now=at(2, 9),
+    )
+    cid = the_case()["id"]
+    assert the_case()["team"] == "Payments"
+    cli(
+        "cases",
+        "assign",
+        str(cid),
+        "--team",
+        "Care",
+        "--reason",
+        "a Care matter after all",
+        "--now",
+        at(2, 10).isoformat(),
+    )
+    as_json("tick", "--now", at(2, 11).isoformat())
+    case = as_json("cases", "show", str(cid), "--now", at(2, 11).isoformat())
+    # The next tick gives it to someone in Care, not back to the team owning billing.
+    assert case["team"] == "Care"
+    assert case["assignee"] == "carl@example.com"

@@ -660,10 +660,12 @@ def auto_assign(session: Session, cases: Sequence[Case], *, policy: Policy, now:
     load.update({aid: counted.get(aid, 0) for aid in unknown})
     done = 0
     for case in todo:
-        owner = policy.owner(case.category)
-        team = teams.get(owner.lower()) if owner else None
-        if team is None and case.team_id is not None:
-            team = session.get(Team, case.team_id)
+        # A case already in a team stays there (an escalation or a person put it there); only
+        # a case no team holds goes to the team that owns its category.
+        team = session.get(Team, case.team_id) if case.team_id is not None else None
+        if team is None:
+            owner = policy.owner(case.category)
+            team = teams.get(owner.lower()) if owner else None
         if team is None:
             continue
         if case.team_id != team.id:
