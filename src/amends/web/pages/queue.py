@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from amends.api.deps import SessionDep
 from amends.cases import listing
 from amends.cases.rules import OPEN_STATUSES, PRIORITIES, CaseStatus
-from amends.errors import InvalidInput
+from amends.errors import InvalidInput, NotFound
 from amends.feedback.rules import Channel
 from amends.teams.models import Agent, Team
 from amends.users.service import Principal
@@ -33,6 +33,10 @@ SORTS = {
     listing.QueueSort.OLDEST: "oldest first",
 }
 _NOTICES = {"assigned": "Cases assigned."}
+# The largest id the page looks up (teams, agents, cases): ids are 32-bit integer columns.
+_MAX_ID = 2**31 - 1
+_ON = frozenset({"1", "true", "on", "yes"})
+_OFF = frozenset({"", "0", "false", "off", "no"})
 
 
 def _teams_and_agents(
@@ -62,6 +66,25 @@ def _choice(value: str, allowed: Iterable[E], what: str) -> E | None:
     raise InvalidInput(f"unknown {what}: {value!r}")
 
 
+def _id(value: str, what: str) -> int:
+    """A team's or an agent's id as the URL spells it. Only ASCII digits: str.isdigit() also
+    passes "²", which int() refuses. And none past the integer id columns: PostgreSQL refuses
+    to compare them ("integer out of range"), and SQLite cannot bind past 64 bits."""
+    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_ID:
+        raise InvalidInput(f"unknown {what}: {value!r}")
+    return int(value)
+
+
+def _flag(value: str, what: str) -> bool:
+    """A tick box: on as its form sends it ("1") or as people type it; empty is off."""
+    word = value.strip().lower()
+    if word in _ON:
+        return True
+    if word in _OFF:
+        return False
+    raise InvalidInput(f"{what} is a yes or no, not {value!r}")
+
+
 def _filter(
     user: Principal,
     *,
@@ -71,8 +94,8 @@ def _filter(
     channel: str,
     category: str,
     priority: str,
-    public: bool,
-    breached: bool,
+    public: str,
+    breached: str,
     q: str,
     sort: str,
 ) -> listing.QueueFilter:
@@ -83,23 +106,19 @@ def _filter(
     elif assignee == listing.UNASSIGNED:
         who = "unassigned"
     elif assignee:
-        if not assignee.isdigit():
-            raise InvalidInput(f"unknown assignee: {assignee!r}")
-        who = int(assignee)
-    if team and not team.isdigit():
-        raise InvalidInput(f"unknown team: {team!r}")
+        who = _id(assignee, "assignee")
     if priority and priority not in PRIORITIES:
         raise InvalidInput(f"unknown priority: {priority!r}")
     return listing.QueueFilter(
         status=_choice("" if status == "all" else status, CaseStatus, "status"),
         include_waiting=status == "all",
-        team=int(team) if team else None,
+        team=_id(team, "team") if team else None,
         assignee=who,
         channel=_choice(channel, Channel, "channel"),
         category=category or None,
         priority=priority or None,
-        public=public,
-        breached=breached,
+        public=_flag(public, "public"),
+        breached=_flag(breached, "breached"),
         q=q.strip() or None,
         sort=_choice(sort, listing.QueueSort, "order") or listing.QueueSort.URGENCY,
     )
@@ -116,8 +135,8 @@ def queue_page(
     channel: Annotated[str, Query(max_length=20)] = "",
     category: Annotated[str, Query(max_length=60)] = "",
     priority: Annotated[str, Query(max_length=4)] = "",
-    public: bool = False,
-    breached: bool = False,
+    public: Annotated[str, Query(max_length=10)] = "",
+    breached: Annotated[str, Query(max_length=10)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query(max_length=20)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -132,8 +151,8 @@ def queue_page(
         "channel": channel,
         "category": category,
         "priority": priority,
-        "public": "1" if public else "",
-        "breached": "1" if breached else "",
+        "public": "1" if public.strip().lower() in _ON else "",
+        "breached": "1" if breached.strip().lower() in _ON else "",
         "q": q,
         "sort": sort,
     }
@@ -214,6 +233,9 @@ def bulk_assign(
         raise InvalidInput("tick the cases to assign first")
     if len(case_ids) > max(PER_PAGE):
         raise InvalidInput(f"assign at most {max(PER_PAGE)} cases at once")
+    for case_id in case_ids:
+        if not 0 < case_id <= _MAX_ID:  # no such case; the database could not even look
+            raise NotFound("case", case_id)
     kind, _, name = to.partition(":")
     if kind not in ("agent", "team") or not name:
         raise InvalidInput("choose an agent or a team to assign to")
