@@ -621,7 +621,7 @@ def test_a_lead_assigns_ticked_cases_to_an_agent(
         data=lead.form(case=[desk.billing, desk.crash], to=f"agent:{TOM}", back=back),
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == back + "&notice=assigned"
+    assert answer.headers["location"] == back + "&notice=assigned&n=2&to=tom%40example.com"
     for case_id in (desk.billing, desk.crash):
         case = case_row(engine, case_id)
         assert case.assignee_id == desk.agents[TOM]
@@ -630,7 +630,7 @@ def test_a_lead_assigns_ticked_cases_to_an_agent(
         assert assigned.actor == f"agent:{LEAD}"
         assert assigned.to_value == TOM
     page = web.get(answer.headers["location"])
-    assert '<p class="notice" role="status">Cases assigned.</p>' in page.text
+    assert '<p class="notice" role="status">2 cases assigned to tom@example.com.</p>' in page.text
 
 
 def test_a_lead_moves_cases_to_a_teams_queue(
@@ -640,7 +640,7 @@ def test_a_lead_moves_cases_to_a_teams_queue(
         "/queue/assign", data=lead.form(case=[desk.late], to="team:Care", back="/queue")
     )
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/queue?notice=assigned"
+    assert answer.headers["location"] == "/queue?notice=assigned&n=1&to=Care"
     case = case_row(engine, desk.late)
     assert case.team_id == desk.teams["Care"]
     assert case.assignee_id is None
@@ -694,6 +694,11 @@ def test_an_agent_cannot_assign_another_teams_case(
     assert f"case {desk.late} belongs to a team you are not in" in answer.text
     # One case outside the agent's teams refuses them all.
     assert {c: case_row(engine, c).assignee_id for c in (desk.billing, desk.late)} == before
+    # Nor does an agent hand their own team's case to someone of another team.
+    away = web.post("/queue/assign", data=tom.form(case=[desk.billing], to=f"agent:{SAM}"))
+    assert away.status_code == 403
+    assert "works in another team" in away.text
+    assert case_row(engine, desk.billing).assignee_id == before[desk.billing]
 
 
 def test_bulk_assign_refuses_in_words(
@@ -739,4 +744,4 @@ def test_bulk_assign_goes_back_only_to_the_queue(
             "/queue/assign", data=lead.form(case=[desk.late], to=f"agent:{SAM}", back=back)
         )
         assert answer.status_code == 303
-        assert answer.headers["location"] == "/queue?notice=assigned"
+        assert answer.headers["location"].startswith("/queue?notice=assigned&")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +19,7 @@ from amends.cases.rules import OPEN_STATUSES, PRIORITIES, CaseStatus
 from amends.errors import InvalidInput, NotFound
 from amends.feedback.rules import Channel
 from amends.teams.models import Agent, Team
-from amends.users.service import Principal
+from amends.users.service import Principal, check_assignable
 from amends.web.auth import CheckedUser, CurrentUser
 from amends.web.render import render
 
@@ -32,7 +32,17 @@ SORTS = {
     listing.QueueSort.NEWEST: "newest first",
     listing.QueueSort.OLDEST: "oldest first",
 }
-_NOTICES = {"assigned": "Cases assigned."}
+
+
+def _notice(kind: str, count: int, to: str) -> str | None:
+    """What the last action did, in words (the page escapes them)."""
+    if kind != "assigned":
+        return None
+    if not count or not to:
+        return "Cases assigned."
+    return f"{count} {'case' if count == 1 else 'cases'} assigned to {to}."
+
+
 # The largest id the page looks up (teams, agents, cases): ids are 32-bit integer columns.
 _MAX_ID = 2**31 - 1
 _ON = frozenset({"1", "true", "on", "yes"})
@@ -142,6 +152,8 @@ def queue_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per: Annotated[int, Query(ge=1, le=100)] = 50,
     notice: Annotated[str, Query(max_length=20)] = "",
+    n: Annotated[int, Query(ge=0, le=1000)] = 0,
+    to: Annotated[str, Query(max_length=300)] = "",
 ) -> HTMLResponse:
     now = request.app.state.clock()
     params = {
@@ -210,7 +222,7 @@ def queue_page(
             "back": "/queue?" + urlencode({**kept, "page": str(page)}),
             "filtered": bool(kept),
             "error": error,
-            "notice": _NOTICES.get(notice),
+            "notice": _notice(notice, n, to),
             "now": now,
         },
         status_code=422 if error else 200,
@@ -239,6 +251,12 @@ def bulk_assign(
     kind, _, name = to.partition(":")
     if kind not in ("agent", "team") or not name:
         raise InvalidInput("choose an agent or a team to assign to")
+    check_assignable(
+        session,
+        user,
+        agent_email=name if kind == "agent" else None,
+        team_name=name if kind == "team" else None,
+    )
     listing.bulk_assign(
         session,
         case_ids,
@@ -249,4 +267,7 @@ def bulk_assign(
         team_ids=user.team_ids,
     )
     separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}notice=assigned", status_code=303)
+    count = len(set(case_ids))
+    return RedirectResponse(
+        f"{back}{separator}notice=assigned&n={count}&to={quote(name, safe='')}", status_code=303
+    )

@@ -1,6 +1,11 @@
-// The queue page: tick every case at once, and say how many are ticked.
+// The queue page: the filters folded away on a phone until asked for; tick every case at
+// once, and say how many are ticked.
 (() => {
   "use strict";
+  const box = document.getElementById("filter-box");
+  if (box && box.hasAttribute("data-fold-narrow") && window.matchMedia("(max-width: 640px)").matches) {
+    box.open = false;
+  }
   const form = document.getElementById("bulk");
   if (!form) return;
   const all = document.getElementById("tick-all");
