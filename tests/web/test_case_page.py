@@ -472,6 +472,8 @@ def test_making_the_suggested_offer(web: TestClient, engine: Engine, desk: Desk)
         page,
     )
     assert ("voucher", "15") in buttons
+    # The draft's sign of apology is promised only once the offer is made.
+    assert "This draft promises a voucher worth GBP 15" in page
     answer = web.post(f"/cases/{desk.case_id}/offers", data=ann.form(kind="voucher", amount="15"))
     assert answer.status_code == 303
     assert answer.headers["location"].endswith("?done=offer_made")
@@ -487,6 +489,7 @@ def test_making_the_suggested_offer(web: TestClient, engine: Engine, desk: Desk)
         code = offer.voucher.code
     page = web.get(answer.headers["location"]).text
     assert "Offer made." in page
+    assert "This draft promises" not in page
     assert f'<code class="code">{code}</code>' in page
     assert "offer 1: voucher 15 GBP made" in page
     # A second click gives the customer nothing twice.

@@ -155,7 +155,7 @@ def assign(
 ) -> QueueRow:
     now = clock()
     if principal is not None:
-        check_assignable(session, principal, agent_email=body.assignee, team_name=body.team)
+        check_assignable(session, principal, agent_email=body.assignee)
     case = service.assign(
         session,
         case_id,

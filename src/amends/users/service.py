@@ -427,23 +427,13 @@ def visible_case_filter(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def check_assignable(
-    session: Session,
-    principal: Principal,
-    *,
-    agent_email: str | None = None,
-    team_name: str | None = None,
-) -> None:
-    """Forbidden when an agent would hand a case to someone, or a team, outside their teams
-    (leads and admins assign anywhere)."""
-    if principal.team_ids is None:
+def check_assignable(session: Session, principal: Principal, *, agent_email: str | None) -> None:
+    """Forbidden when an agent would hand a case to a person outside their teams. Any team's
+    queue is open to them (a case that came to the wrong team is passed on), and leads and
+    admins assign anywhere."""
+    if principal.team_ids is None or not agent_email:
         return
-    if agent_email:
-        agent = session.scalar(select(Agent).where(Agent.email == _normal(agent_email)))
-        mine = agent is None or agent.id == principal.agent_id
-        if agent is not None and not mine and agent.team_id not in principal.team_ids:
-            raise Forbidden(f"{agent.email} works in another team")
-    if team_name:
-        team = session.scalar(select(Team).where(Team.name == team_name))
-        if team is not None and team.id not in principal.team_ids:
-            raise Forbidden(f"{team.name} is not one of your teams")
+    agent = session.scalar(select(Agent).where(Agent.email == _normal(agent_email)))
+    mine = agent is None or agent.id == principal.agent_id
+    if agent is not None and not mine and agent.team_id not in principal.team_ids:
+        raise Forbidden(f"{agent.email} works in another team")

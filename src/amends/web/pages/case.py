@@ -140,6 +140,7 @@ class Composer:
     override: str = ""
     waiting: bool = False
     sent_at: datetime | None = None  # a person's reply of this kind is on the case already
+    note: str | None = None  # what the agent must do before sending this draft
 
     @property
     def blocking(self) -> int:
@@ -297,6 +298,18 @@ def _composers(
     route = PRIVATE_ROUTE.get(case.channel, "a private message")
     sent = _sent_at(view, public=False)
     text = drafted.private if drafted is not None and sent is None else ""
+    note = None
+    promised = drafted.offer if drafted is not None and text else None
+    if promised and promised.get("perk") and not promised.get("needs_approval"):
+        made = any(o.status is not OfferStatus.PENDING_APPROVAL for o in view.offers)
+        if not made:
+            what = promised["perk"].replace("_", " ")
+            if promised.get("amount"):
+                what += f" worth {promised['currency']} {promised['amount']}"
+            note = (
+                f"This draft promises a {what}: make that offer (under Offer) before you send, "
+                "so that the customer gets its code, or take the sentence out."
+            )
     shown.append(
         Composer(
             which="private",
@@ -308,6 +321,7 @@ def _composers(
             limit=limits.get(private_key) if private_key else None,
             findings=_findings(text, found.get("private", [])) if text else [],
             sent_at=sent,
+            note=note,
         )
     )
     return shown

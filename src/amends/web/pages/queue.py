@@ -251,12 +251,7 @@ def bulk_assign(
     kind, _, name = to.partition(":")
     if kind not in ("agent", "team") or not name:
         raise InvalidInput("choose an agent or a team to assign to")
-    check_assignable(
-        session,
-        user,
-        agent_email=name if kind == "agent" else None,
-        team_name=name if kind == "team" else None,
-    )
+    check_assignable(session, user, agent_email=name if kind == "agent" else None)
     listing.bulk_assign(
         session,
         case_ids,
