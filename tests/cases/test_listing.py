@@ -450,6 +450,8 @@ def test_search_by_case_number(desk: Desk) -> None:
     assert page(s, QueueFilter(q="#99999999999")) == []
     assert page(s, QueueFilter(q=f"#{desk.waiting}")) == []  # waiting: not in the open queue
     assert page(s, QueueFilter(q=f"#{desk.waiting}", include_waiting=True)) == [desk.waiting]
+    # A bare number finds the case of that number (and any text holding it).
+    assert desk.bo in page(s, QueueFilter(q=str(desk.bo)))
 
 
 def test_search_wildcards_are_plain_text(desk: Desk) -> None:

@@ -223,7 +223,10 @@ def _search(q: str, *, sqlite: bool) -> ColumnElement[bool] | None:
     named = select(Customer.id).where(_contains(Customer.name, text, sqlite=sqlite))
     # An identity as first seen ("Ana.Lopez@Example.com", "@AnaLopez") holds what people type.
     known_as = select(Identity.customer_id).where(_contains(Identity.display, text, sqlite=sqlite))
+    # A bare number is a case number too ("62"), as well as text to look for.
+    number = [Case.id == int(text)] if text.isdigit() and len(text) < 10 else []
     return or_(
+        *number,
         _contains(Case.subject, text, sqlite=sqlite),
         Case.customer_id.in_(named),
         Case.customer_id.in_(known_as),
