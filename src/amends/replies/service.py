@@ -385,7 +385,13 @@ def send(
     )
     reason = override.strip() if override else None
     if result.blocking and not reason:
-        blocking = sorted({f.rule.value for f in result.findings if f.severity is Severity.BLOCK})
+        blocking = sorted(
+            {
+                f.rule.value.replace("_", " ")
+                for f in result.findings
+                if f.severity is Severity.BLOCK
+            }
+        )
         raise ReplyBlocked(
             f"the reply was not sent: {', '.join(blocking)}; fix it, or override with a reason",
             [f.to_dict() for f in result.findings],
