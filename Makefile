@@ -3,6 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# One worker a core; a file's tests stay on one worker (they share its servers and fixtures).
+PYTEST := $(BIN)/pytest -n auto --dist loadfile
 
 .PHONY: demo serve test test-sqlite test-postgres test-services lint fmt check bench clean
 
@@ -22,10 +24,10 @@ test-services:  ## mail server and friends the tests talk to (idempotent)
 	bash scripts/test-services.sh
 
 test-sqlite: $(STAMP) test-services
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-postgres: $(STAMP) test-services
-	AMENDS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	AMENDS_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST)
 
 test: test-sqlite test-postgres  ## the whole suite, on SQLite and on PostgreSQL
 

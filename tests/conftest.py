@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -73,11 +73,33 @@ def engine(pg_schema: str | None, database_url: str) -> Iterator[Engine]:
     # The schema was built once by the migrations (pg_schema); tests share it, emptied between.
     eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
     yield eng
-    # A fresh database for the next test: empty every table (fast, unlike DROP/CREATE).
+    # A fresh database for the next test: every row deleted and every id counter back at 1.
+    # DELETE with foreign-key triggers off (replica role) takes ~4 ms here; TRUNCATE of the
+    # same tables ~250 ms, which over the suite was most of the PostgreSQL run.
     with eng.begin() as conn:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(_emptying(conn, pg_schema))
     eng.dispose()
+
+
+_EMPTYING: dict[str, str] = {}
+
+
+def _emptying(conn: Connection, schema: str) -> str:
+    if schema not in _EMPTYING:
+        sequences = conn.execute(
+            text(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"
+            ),
+            {"s": schema},
+        ).scalars()
+        deletes = " ".join(f'DELETE FROM "{t.name}";' for t in Base.metadata.sorted_tables)
+        resets = ", ".join(f"setval('\"{name}\"', 1, false)" for name in sequences)
+        _EMPTYING[schema] = (
+            "SET LOCAL session_replication_role = replica; "
+            + deletes
+            + (f" SELECT {resets};" if resets else "")
+        )
+    return _EMPTYING[schema]
 
 
 @pytest.fixture
