@@ -301,7 +301,9 @@ def test_token_secret_is_shown_once_works_and_stops_after_revoking(
     )
     assert made.status_code == 200
     assert made.headers["cache-control"] == "no-store"
-    found = re.search(r'id="token-secret" class="secret" type="text" readonly value="(amd_[\w-]+)"', made.text)
+    found = re.search(
+        r'id="token-secret" class="secret" type="text" readonly value="(amd_[\w-]+)"', made.text
+    )
     assert found is not None
     secret = found.group(1)
     assert "it is not shown again" in made.text
