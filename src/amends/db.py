@@ -115,6 +115,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Ids are INTEGER columns on both backends: PostgreSQL refuses to even compare a larger number
+# ("integer out of range"), so an id past this is no id at all, wherever it comes from.
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str) -> int | None:
+    """The id `text` spells (ASCII digits only: str.isdigit() also passes "²"), or None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 # Bound on the number of parameters in one IN (...) list, well under every backend's limit.
 IN_CHUNK = 900
 T = TypeVar("T")

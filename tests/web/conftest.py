@@ -14,6 +14,7 @@ from tests.conftest import FIXED_NOW
 from amends.api.app import create_app
 from amends.config import Settings
 from amends.db import session_scope
+from amends.errors import NotFound
 from amends.users import service as users
 from amends.users.rules import Role
 
@@ -50,7 +51,7 @@ def sign_in(
     with session_scope(engine) as s:
         try:
             user = users.get_user(s, email)
-        except Exception:
+        except NotFound:
             user = users.add_user(
                 s,
                 email=email,

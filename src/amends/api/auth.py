@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from amends.api.deps import SessionDep
+from amends.db import as_id
 from amends.errors import DomainError, Forbidden
 from amends.users import service as users
 from amends.users.rules import PUBLIC_PREFIXES, AgentLimit, Role, agent_limit, scope_for
@@ -81,9 +82,10 @@ def require_principal(
         raise Forbidden("only a lead or an admin may do this")
     if limit is AgentLimit.ONE_CASE:
         wanted = request.query_params.get("case_id", "")
-        if not (wanted.isdigit() and len(wanted) < 19):
+        case_id = as_id(wanted)
+        if case_id is None:
             raise Forbidden("an agent lists these for one of their cases: add ?case_id=")
-        _check_case(session, principal, int(wanted))
+        _check_case(session, principal, case_id)
     if principal.team_ids is not None:
         _check_what_the_path_names(session, principal, request.path_params)
     request.state.principal = principal
@@ -100,8 +102,7 @@ def _check_what_the_path_names(
     from amends.offers.models import Offer, Voucher
 
     def number(name: str) -> int | None:
-        value = str(params.get(name, ""))
-        return int(value) if value.isdigit() and len(value) < 19 else None
+        return as_id(str(params.get(name, "")))
 
     if (case_id := number("case_id")) is not None:
         _check_case(session, principal, case_id)

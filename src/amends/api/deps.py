@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from amends.config import Settings
-from amends.db import session_scope
+from amends.db import MAX_ID, session_scope
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -50,8 +50,7 @@ class Page:
 PageDep = Annotated[Page, Depends()]
 
 
-# Ids fit a 64-bit integer column; anything larger is a bad request, not a database error.
-MAX_ID = 2**62
+# An id past the id columns is a bad request, not a database error.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="an id")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 

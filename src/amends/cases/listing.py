@@ -33,7 +33,7 @@ from amends.cases import service
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, PRIORITIES, CaseStatus, Clock
 from amends.customers.models import Customer, Identity
-from amends.db import chunked
+from amends.db import MAX_ID, chunked
 from amends.errors import Forbidden, InvalidInput, NotFound
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Channel, Direction
@@ -41,8 +41,6 @@ from amends.offers.rules import CustomerValue, value_tier
 from amends.teams.models import Agent, Team
 
 UNASSIGNED = "unassigned"
-# The largest id a "#123" search looks for: bigger numbers would overflow PostgreSQL's integer.
-_MAX_ID = 2**31 - 1
 _CASE_ID = re.compile(r"#\s*(\d{1,12})")
 
 
@@ -219,7 +217,7 @@ def _search(q: str, *, sqlite: bool) -> ColumnElement[bool] | None:
     wanted = _CASE_ID.fullmatch(text)
     if wanted is not None:
         case_id = int(wanted.group(1))
-        return Case.id == case_id if case_id <= _MAX_ID else false()
+        return Case.id == case_id if case_id <= MAX_ID else false()
     named = select(Customer.id).where(_contains(Customer.name, text, sqlite=sqlite))
     # An identity as first seen ("Ana.Lopez@Example.com", "@AnaLopez") holds what people type.
     known_as = select(Identity.customer_id).where(_contains(Identity.display, text, sqlite=sqlite))

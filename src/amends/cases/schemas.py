@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from amends.cases.rules import CaseStatus, Clock
+from amends.db import MAX_ID
 from amends.feedback.rules import Channel
 
 Email = str
@@ -101,7 +102,7 @@ class ReplyIn(_Acting):
 
 
 class MergeIn(_Acting):
-    absorb: int = Field(ge=1, le=2**62, description="the case folded into this one")
+    absorb: int = Field(ge=1, le=MAX_ID, description="the case folded into this one")
 
 
 class SplitIn(_Acting):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from amends.db import MAX_ID
 from amends.incidents.rules import IncidentStatus, Tier
 
 Text = Field(None, min_length=1, max_length=5000)
@@ -58,7 +59,7 @@ class IncidentUpdate(_In):
     who_is_affected: str | None = Text
     what_we_are_doing: str | None = Text
     what_will_change: str | None = Text
-    problem_id: int | None = Field(None, ge=1, le=2**62)
+    problem_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class ResolveIn(_In):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from amends.db import MAX_ID
 from amends.problems.models import ActionStatus, ProblemStatus
 
 
@@ -54,7 +55,7 @@ class ProblemUpdate(_In):
 
 class LinkIn(_In):
     cases: list[int] = Field(default_factory=list, max_length=100_000)
-    incident_id: int | None = Field(None, ge=1, le=2**62)
+    incident_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class ActionIn(_In):

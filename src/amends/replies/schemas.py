@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from amends.db import MAX_ID
 from amends.replies.rules import RuleId, Severity
 from amends.replies.service import MAX_REPLY_CHARS
 
@@ -15,7 +16,7 @@ class CheckIn(BaseModel):
 
     text: str = Field(min_length=1, max_length=MAX_REPLY_CHARS, description="the reply")
     case_id: int | None = Field(
-        None, ge=1, le=2**62, description="check it as a reply on this case"
+        None, ge=1, le=MAX_ID, description="check it as a reply on this case"
     )
     public: bool | None = Field(None, description="shown in public")
     channel: str | None = Field(

@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, selectinload
 
-from amends.api.deps import MAX_ID, ClockDep, SessionDep
+from amends.api.deps import ClockDep, SessionDep
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES
+from amends.db import as_id
 from amends.errors import DomainError, InvalidInput, NotFound
 from amends.incidents import service
 from amends.incidents.models import Incident, IncidentCase, IncidentEvent
@@ -67,9 +68,10 @@ _HOW = {"spike": "from the spike", "similar": "as similar complaints", "hand": "
 
 def page_id(text: str, what: str) -> int:
     """An id from the address; NotFound (a 404 page) for anything that is not one."""
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+    found = as_id(text)
+    if found is None:
         raise NotFound(what, text[:40])
-    return int(text)
+    return found
 
 
 def page_number(text: str) -> int:
@@ -82,10 +84,10 @@ def case_numbers(text: str) -> list[int]:
     for token in re.split(r"[\s,;]+", text.strip()):
         if not token:
             continue
-        digits = token.removeprefix("#")
-        if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) <= MAX_ID:
+        number = as_id(token.removeprefix("#"))
+        if number is None:
             raise InvalidInput(f"{token[:20]!r} is not a case number")
-        numbers.append(int(digits))
+        numbers.append(number)
     if len(numbers) > MAX_CASE_NUMBERS:
         raise InvalidInput(f"at most {MAX_CASE_NUMBERS} case numbers at once")
     return numbers

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from amends.api.deps import SessionDep
 from amends.cases import listing
 from amends.cases.rules import OPEN_STATUSES, PRIORITIES, CaseStatus
+from amends.db import MAX_ID, as_id
 from amends.errors import InvalidInput, NotFound
 from amends.feedback.rules import Channel
 from amends.teams.models import Agent, Team
@@ -44,7 +45,6 @@ def _notice(kind: str, count: int, to: str) -> str | None:
 
 
 # The largest id the page looks up (teams, agents, cases): ids are 32-bit integer columns.
-_MAX_ID = 2**31 - 1
 _ON = frozenset({"1", "true", "on", "yes"})
 _OFF = frozenset({"", "0", "false", "off", "no"})
 
@@ -77,12 +77,11 @@ def _choice(value: str, allowed: Iterable[E], what: str) -> E | None:
 
 
 def _id(value: str, what: str) -> int:
-    """A team's or an agent's id as the URL spells it. Only ASCII digits: str.isdigit() also
-    passes "²", which int() refuses. And none past the integer id columns: PostgreSQL refuses
-    to compare them ("integer out of range"), and SQLite cannot bind past 64 bits."""
-    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_ID:
+    """A team's or an agent's id as the URL spells it."""
+    found = as_id(value)
+    if found is None:
         raise InvalidInput(f"unknown {what}: {value!r}")
-    return int(value)
+    return found
 
 
 def _flag(value: str, what: str) -> bool:
@@ -246,7 +245,7 @@ def bulk_assign(
     if len(case_ids) > max(PER_PAGE):
         raise InvalidInput(f"assign at most {max(PER_PAGE)} cases at once")
     for case_id in case_ids:
-        if not 0 < case_id <= _MAX_ID:  # no such case; the database could not even look
+        if not 0 < case_id <= MAX_ID:  # no such case; the database could not even look
             raise NotFound("case", case_id)
     kind, _, name = to.partition(":")
     if kind not in ("agent", "team") or not name:
