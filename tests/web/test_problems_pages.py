@@ -278,14 +278,16 @@ def test_the_verdict_says_in_words_that_the_fix_worked(
         spread(BILLING, 30, start, 7)
         + spread(OTHER, 30, start, 9)
         + spread(OTHER, 28, fixed_at, 8)
-        + [(BILLING[0], fixed_at + timedelta(days=2))],
+        + [(BILLING[0], fixed_at + timedelta(days=2))]
+        # in the week of the fix, a day before it
+        + [(BILLING[1], fixed_at - timedelta(hours=30))],
     )
     pid = open_problem(client, title="Payments taken twice", category="billing")["id"]
     fix(engine, pid, fixed_at)
     sign_in(web, engine, "agent@example.com")
     html = web.get(f"/problems/{pid}").text
     assert "Fewer complaints since the fix, and the fall is significant." in html
-    assert "30 of 60 complaints (50.0%) in the 28 days before the fix; 1 of 29 (3.4%) since." in (
+    assert "31 of 61 complaints (50.8%) in the 28 days before the fix; 1 of 29 (3.4%) since." in (
         html
     )
     assert "A one-sided Fisher exact test: p = " in html
@@ -293,10 +295,18 @@ def test_the_verdict_says_in_words_that_the_fix_worked(
     assert chart["fixed_at"] == fixed_at.date().isoformat()
     assert chart["fixed_week"] == "2026-10-19"
     assert 0 < chart["fixed_offset"] < 1
-    assert sum(w["complaints"] for w in chart["weeks"]) == 31
+    assert sum(w["complaints"] for w in chart["weeks"]) == 32
     fixed_week = next(w for w in chart["weeks"] if w["week"] == "2026-10-19")
     assert fixed_week["after_fix"] is True
     assert fixed_week["share"] is not None
+    # the week of the fix is split at its moment: what came before is not drawn as "since"
+    assert fixed_week["before_fix"] + fixed_week["since_fix"] == fixed_week["complaints"]
+    assert fixed_week["before_fix"] == 1  # the day before the fix
+    assert fixed_week["since_fix"] == 1  # two days after it
+    assert sum(w["since_fix"] for w in chart["weeks"]) == 1
+    assert sum(w["before_fix"] for w in chart["weeks"]) == 31
+    row = f"fixed {fixed_at.date().isoformat()}: 1 before, 1 since"
+    assert row in html
 
 
 def test_agents_may_not_change_problems_and_forms_need_their_token(

@@ -109,7 +109,12 @@ def show(problem_id: int, as_json: AsJson = False, now: cliutil.NowOption = None
         out = problem_json(row) | {
             "actions": [action_json(a) for a in acts],
             "weekly": [
-                {"week": w.week.date().isoformat(), "complaints": w.complaints, "total": w.total}
+                {
+                    "week": w.week.date().isoformat(),
+                    "complaints": w.complaints,
+                    "total": w.total,
+                    "before_fix": w.before_fix,
+                }
                 for w in weeks
             ],
         }

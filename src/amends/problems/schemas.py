@@ -85,6 +85,9 @@ class WeekRead(BaseModel):
     week: datetime
     complaints: int
     total: int
+    before_fix: int = Field(
+        description="of its complaints, those before the fix (the week of the fix is split)"
+    )
 
 
 class VerificationRead(BaseModel):

@@ -261,6 +261,9 @@ class WeekRate:
     week: datetime
     complaints: int
     total: int
+    # of `complaints`, those that came before the fix (all of them in a week before it, none
+    # in a week after it; the week of the fix is split at its moment)
+    before_fix: int
 
 
 def weekly_rate(
@@ -268,12 +271,20 @@ def weekly_rate(
 ) -> list[WeekRate]:
     """Its complaints and all complaints, week by week: the chart of before and after."""
     problem = get_problem(session, problem_id)
+    fixed = problem.fixed_at
     start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     out = []
     for i in range(weeks - 1, -1, -1):
         week = start - timedelta(weeks=i)
-        mine, total = _count(session, problem, week, week + timedelta(weeks=1))
-        out.append(WeekRate(week, mine, total))
+        end = week + timedelta(weeks=1)
+        mine, total = _count(session, problem, week, end)
+        if fixed is None or fixed >= end:
+            before = mine
+        elif fixed <= week:
+            before = 0
+        else:
+            before, _ = _count(session, problem, week, fixed)
+        out.append(WeekRate(week, mine, total, before))
     return out
 
 

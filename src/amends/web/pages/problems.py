@@ -298,8 +298,11 @@ def chart_data(
                 "complaints": w.complaints,
                 "total": w.total,
                 "share": round(100 * w.complaints / w.total, 1) if w.total else None,
-                # The week of the fix counts as after it: the chart marks the day within it.
+                # The week of the fix counts as after it: the chart marks the day within it,
+                # and its bar is split into the complaints before and since the moment.
                 "after_fix": fixed is not None and w.week + _WEEK > fixed,
+                "before_fix": w.before_fix,
+                "since_fix": w.complaints - w.before_fix,
             }
         )
     fix_week = next((w.week for w in weeks if fixed is not None and w.week + _WEEK > fixed), None)

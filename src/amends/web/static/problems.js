@@ -72,14 +72,14 @@
       datasets: [
         {
           label: "Its complaints before the fix",
-          data: weeks.map(function (w) { return w.after_fix ? null : w.complaints; }),
+          data: weeks.map(function (w) { return w.before_fix || (w.after_fix ? null : 0); }),
           backgroundColor: BEFORE,
           yAxisID: "y",
           order: 2
         },
         {
           label: "Its complaints since the fix",
-          data: weeks.map(function (w) { return w.after_fix ? w.complaints : null; }),
+          data: weeks.map(function (w) { return w.after_fix ? w.since_fix : null; }),
           backgroundColor: AFTER,
           yAxisID: "y",
           order: 2
@@ -146,7 +146,8 @@
                 return "Share of all complaints: " + item.raw + "%";
               }
               var w = weeks[item.dataIndex];
-              return item.raw + " of " + w.total + " complaints";
+              var when = item.datasetIndex === 0 ? "Before the fix: " : "Since the fix: ";
+              return when + item.raw + " of " + w.total + " complaints";
             }
           },
           filter: function (item) {
