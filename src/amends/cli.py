@@ -106,7 +106,8 @@ def demo(
     s, ticked, password = loaded.summary, loaded.ticked, loaded.password
     typer.echo(
         f"demo loaded: {s.new} new feedback items ({s.duplicates} already there), "
-        f"{s.cases_opened} cases opened; example playbook in force; "
+        f"{s.cases_opened} cases opened, {loaded.worked} older ones answered as the desk "
+        f"would have; example playbook in force; "
         f"{ticked.total_fired} timers fired, {ticked.assigned} cases assigned, "
         f"{ticked.incidents_opened} incident(s) opened"
     )

@@ -26,7 +26,10 @@ from amends.feedback.service import IngestLimits, IngestSummary
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from amends.cases.models import Case
     from amends.config import Settings
+    from amends.playbook.rules import Policy
+    from amends.teams.models import Agent
     from amends.timers.flows import TickStats
 
 FIRST = [
@@ -442,11 +445,118 @@ def demo_accounts(session: Session, *, now: datetime) -> str:
     return password
 
 
+# The desk's own history in the demo: cases older than this were worked as a desk would have,
+# all but a few (the backlog that shows what breaches look like); the newest wait in the queue.
+WORKED_AFTER = timedelta(hours=3)
+LEFT_UNANSWERED = 0.12
+RESOLVED_SHARE = 0.9
+
+
+def work_the_backlog(session: Session, *, now: datetime) -> int:
+    """Work the demo's older cases as its people would have: each case (but a few, the same
+    ones on every run) got the drafted apology from its agent within hours of arriving, where
+    the imported threads hold no answer yet, and most were resolved within two days of the
+    customer's last message. Returns the cases answered here."""
+    from sqlalchemy import func
+
+    from amends.cases import service as cases
+    from amends.cases.models import Case
+    from amends.cases.rules import OPEN_STATUSES, CaseStatus
+    from amends.feedback.models import Feedback
+    from amends.playbook.service import active_policy
+    from amends.replies import service as replies
+
+    policy = active_policy(session)
+    old = session.scalars(
+        select(Case)
+        .where(
+            Case.status.in_(OPEN_STATUSES),
+            Case.merged_into_id.is_(None),
+            Case.opened_at < now - WORKED_AFTER,
+        )
+        .order_by(Case.id)
+    ).all()
+    answered = 0
+    for case in old:
+        rng = random.Random(case.id)  # the same choices for a case on every run
+        if rng.random() < LEFT_UNANSWERED:
+            continue
+        at = case.first_responded_at or case.opened_at + timedelta(minutes=rng.randint(10, 240))
+        if at > now - timedelta(minutes=10):
+            continue
+        agent = _demo_owner(session, case, rng, policy=policy, at=at)
+        who = agent.email if agent is not None else None
+        unanswered = case.first_responded_at is None
+        # public, then private: a public complaint answered only in public gets its message too
+        if unanswered or (case.public and not cases.answered_privately(session, case)):
+            drafted = replies.draft(session, case.id, policy=policy, now=at, perks=False)
+            if drafted.blocking:
+                continue
+            if drafted.public is not None and unanswered:
+                replies.send(
+                    session,
+                    case.id,
+                    drafted.public,
+                    agent_email=who,
+                    now=at,
+                    policy=policy,
+                    public=True,
+                )
+            replies.send(
+                session,
+                case.id,
+                drafted.private,
+                agent_email=who,
+                now=at + timedelta(minutes=1),
+                policy=policy,
+                public=False if case.public else None,
+            )
+            answered += unanswered
+        last = session.scalar(
+            select(func.max(Feedback.received_at)).where(Feedback.case_id == case.id)
+        )
+        done = max(at, last or at) + timedelta(hours=rng.randint(2, 40))
+        if done < now - timedelta(hours=1) and rng.random() < RESOLVED_SHARE:
+            cases.transition(
+                session, case.id, CaseStatus.RESOLVED, actor=who or "demo", now=done, policy=policy
+            )
+    return answered
+
+
+def _demo_owner(
+    session: Session, case: Case, rng: random.Random, *, policy: Policy, at: datetime
+) -> Agent | None:
+    """The agent who worked a demo case: as auto-assignment chose when it arrived, or, out of
+    hours or over capacity then, someone of its team who took it from the queue."""
+    from amends.cases import service as cases
+    from amends.teams.models import Agent
+
+    cases.auto_assign(session, [case], policy=policy, now=case.opened_at)
+    agent = session.get(Agent, case.assignee_id) if case.assignee_id is not None else None
+    if agent is None and case.team_id is not None:
+        team = session.scalars(
+            select(Agent).where(Agent.team_id == case.team_id, Agent.active).order_by(Agent.id)
+        ).all()
+        if team:
+            agent = rng.choice(team)
+            cases.assign(
+                session,
+                case.id,
+                agent_email=agent.email,
+                team_name=None,
+                actor=agent.email,
+                now=at,
+                reason="took it from the queue",
+            )
+    return agent
+
+
 @dataclass(frozen=True)
 class DemoLoaded:
     summary: IngestSummary
     ticked: TickStats
     password: str
+    worked: int = 0
 
 
 def load_demo(
@@ -468,7 +578,7 @@ def load_demo(
         with session_scope(engine) as session:
             import_playbook(session, example_source(), now=now, actor="demo")
             password = demo_accounts(session, now=now)
-        for path in flows.expand_paths(write_demo_files(Path(tmp), count=count)):
+        for path in flows.expand_paths(write_demo_files(Path(tmp), count=count, now=now)):
             with session_scope(engine) as session:
                 result = flows.ingest_source(
                     session,
@@ -479,5 +589,7 @@ def load_demo(
                     limits=limits,
                 )
             summary.add(result.summary)
+    with session_scope(engine) as session:
+        worked = work_the_backlog(session, now=now)
     ticked = run_tick(engine, now=now, settings=settings)
-    return DemoLoaded(summary=summary, ticked=ticked, password=password)
+    return DemoLoaded(summary=summary, ticked=ticked, password=password, worked=worked)

@@ -307,7 +307,7 @@ def transition(
         raise InvalidInput(
             "closing a case nobody has answered needs a reason (spam, a duplicate, ...)"
         )
-    if target is CaseStatus.RESOLVED and case.public and not _answered_privately(session, case):
+    if target is CaseStatus.RESOLVED and case.public and not answered_privately(session, case):
         raise InvalidTransition(
             f"case {case.id} is a public complaint: record a private reply before resolving it"
         )
@@ -356,7 +356,7 @@ def transition(
     return case
 
 
-def _answered_privately(session: Session, case: Case) -> bool:
+def answered_privately(session: Session, case: Case) -> bool:
     """A person's private reply (a direct message, an email) is on the case."""
     found = session.scalar(
         select(Feedback.id)
