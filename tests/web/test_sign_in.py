@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,10 +11,12 @@ from httpx import Response
 from sqlalchemy import Engine, select
 from tests.conftest import FIXED_NOW
 
+from amends.api.app import create_app
+from amends.config import Settings
 from amends.db import session_scope
 from amends.users import service as users
-from amends.users.models import LoginSession, User
-from amends.users.rules import Role
+from amends.users.models import LoginSession, SignInFailure, User
+from amends.users.rules import Lockout, Role
 
 PASSWORD = "plum tree at dawn"
 
@@ -87,17 +90,78 @@ def test_a_wrong_password_says_so_without_telling_which_part(web: TestClient, ro
         assert "amends_session=" not in answer.headers.get("set-cookie", "")
 
 
-def test_repeated_failures_lock_the_account_for_a_while(
-    web: TestClient, rosa: str, engine: Engine
+def test_failures_from_one_place_hold_that_place_not_the_owner(
+    web: TestClient, rosa: str, engine: Engine, settings: Settings
 ) -> None:
     for _ in range(5):
         _sign_in(web, rosa, "guess guess guess")
-    locked = _sign_in(web, rosa, PASSWORD)
-    assert locked.status_code == 401
+    held = _sign_in(web, rosa, PASSWORD)
+    assert held.status_code == 401
     # The same words as a wrong password: the answer does not tell that the account exists.
-    assert "Wrong email or password" in locked.text
+    assert "Wrong email or password" in held.text
+    # Rosa, signing in from her own machine, is not kept out by a stranger's guesses.
+    app = create_app(settings, engine=engine, clock=lambda: FIXED_NOW)
+    with TestClient(app, follow_redirects=False, client=("198.51.100.7", 50000)) as hers:
+        signed = _sign_in(hers, rosa, PASSWORD)
+    assert signed.status_code == 303
+    with session_scope(engine) as s:
+        assert s.scalar(select(User.locked_until)) is None
+        # the stranger's failures are still counted against their own address
+        sources = set(s.scalars(select(SignInFailure.source)))
+    assert sources == {"testclient"}
+
+
+def _try(
+    engine: Engine, email: str, password: str, source: str, at: datetime, **limits: int
+) -> bool:
+    with session_scope(engine) as s:
+        try:
+            users.authenticate(s, email, password, now=at, source=source, lockout=Lockout(**limits))
+        except users.SignInFailed:
+            return False
+        return True
+
+
+def test_guessing_across_accounts_from_one_place_holds_that_place(
+    engine: Engine, rosa: str
+) -> None:
+    for n in range(3):
+        assert not _try(
+            engine, f"nobody{n}@example.com", "x", "203.0.113.5", FIXED_NOW, source_attempts=3
+        )
+    # the right password for a real account, from that place, is refused too
+    assert not _try(engine, rosa, PASSWORD, "203.0.113.5", FIXED_NOW, source_attempts=3)
+    assert _try(engine, rosa, PASSWORD, "192.0.2.1", FIXED_NOW, source_attempts=3)
+    # after the window the place may try again
+    later = FIXED_NOW + timedelta(minutes=16)
+    assert _try(engine, rosa, PASSWORD, "203.0.113.5", later, source_attempts=3)
+
+
+def test_guessing_one_account_from_many_places_locks_the_account(engine: Engine, rosa: str) -> None:
+    for n in range(4):
+        assert not _try(engine, rosa, "wrong", f"203.0.113.{n}", FIXED_NOW, account_attempts=4)
     with session_scope(engine) as s:
         assert s.scalar(select(User.locked_until)) is not None
+    assert not _try(engine, rosa, PASSWORD, "192.0.2.1", FIXED_NOW, account_attempts=4)
+    # an admin's new password lets the owner in at once
+    with session_scope(engine) as s:
+        users.set_password(s, rosa, "a new plum tree", now=FIXED_NOW)
+    assert _try(engine, rosa, "a new plum tree", "192.0.2.1", FIXED_NOW, account_attempts=4)
+
+
+def test_signing_in_clears_ones_own_slips(engine: Engine, rosa: str) -> None:
+    for _ in range(4):
+        assert not _try(engine, rosa, "typo", "192.0.2.1", FIXED_NOW)
+    assert _try(engine, rosa, PASSWORD, "192.0.2.1", FIXED_NOW)
+    # four more slips do not add up to the earlier four
+    for _ in range(4):
+        assert not _try(engine, rosa, "typo", "192.0.2.1", FIXED_NOW)
+    assert _try(engine, rosa, PASSWORD, "192.0.2.1", FIXED_NOW)
+    # failures older than a day are removed as new ones come
+    later = FIXED_NOW + timedelta(days=2)
+    assert not _try(engine, rosa, "typo", "192.0.2.1", later)
+    with session_scope(engine) as s:
+        assert list(s.scalars(select(SignInFailure.at))) == [later]
 
 
 def test_the_sign_in_form_needs_its_own_csrf_token(web: TestClient, rosa: str) -> None:

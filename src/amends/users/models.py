@@ -29,6 +29,23 @@ class User(Base):
     disabled_at: Mapped[datetime | None]
 
 
+class SignInFailure(Base):
+    """One refused sign-in: the address tried (lower-cased, whether or not it is an account's)
+    and where it came from, for the limits of `users.rules.Lockout`. Kept for a day."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_email", "email", "at"),
+        Index("ix_sign_in_failures_source", "source", "at"),
+        Index("ix_sign_in_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    source: Mapped[str] = mapped_column(String(64))  # the client's address
+    at: Mapped[datetime]
+
+
 class LoginSession(Base):
     """One signed-in browser. The cookie holds the token; the table only its hash."""
 

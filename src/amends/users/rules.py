@@ -136,10 +136,19 @@ def password_problem(password: str, *, email: str) -> str | None:
 
 @dataclass(frozen=True)
 class Lockout:
-    """After `attempts` failed sign-ins in a row, an account waits `minutes` before the next."""
+    """Limits on failed sign-ins, each over the last `minutes`:
+
+    - `attempts` to one account from one address: that address waits before it may try that
+      account again, while its owner, signing in from anywhere else, is not kept out;
+    - `source_attempts` from one address to any accounts (guessing across many), and
+    - `account_attempts` to one account from anywhere (guessing from many addresses): the
+      account itself is locked for `minutes`, which the users page shows.
+    """
 
     attempts: int = 5
     minutes: int = 15
+    source_attempts: int = 30
+    account_attempts: int = 50
 
 
 TOKEN_PREFIX = "amd_"

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from amends.db import as_utc
 from amends.errors import Conflict, Forbidden, InvalidInput, NotFound
 from amends.teams.models import Agent, Team
-from amends.users.models import ApiToken, LoginSession, User
+from amends.users.models import ApiToken, LoginSession, SignInFailure, User
 from amends.users.rules import (
     ROLE_SCOPES,
     TOKEN_PREFIX,
@@ -153,8 +153,7 @@ def set_active(session: Session, email: str, active: bool, *, now: datetime) -> 
     if not active:
         _end_sessions(session, user.id, now=now)
     else:
-        user.failed_logins = 0
-        user.locked_until = None
+        _forgive(session, user)
     session.flush()
     return user
 
@@ -164,8 +163,7 @@ def set_password(session: Session, email: str, password: str, *, now: datetime) 
     if problem := password_problem(password, email=user.email):
         raise InvalidInput(problem)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    _forgive(session, user)
     _end_sessions(session, user.id, now=now)
     session.flush()
     return user
@@ -193,41 +191,96 @@ def _end_sessions(session: Session, user_id: int, *, now: datetime) -> None:
 _DUMMY: list[str] = []
 LOCKOUT = Lockout()
 REFUSED = (
-    "wrong email or password (after five wrong tries an account waits 15 minutes; "
-    "a disabled one signs in no more)"
+    "wrong email or password (after five wrong tries from one place, signing in to that account "
+    "from there waits 15 minutes; a disabled account signs in no more)"
 )
+FAILURES_KEPT = timedelta(days=1)
 
 
 def authenticate(
-    session: Session, email: str, password: str, *, now: datetime, lockout: Lockout = LOCKOUT
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    source: str = "local",
+    lockout: Lockout = LOCKOUT,
 ) -> User:
-    """The user whose email and password these are; SignInFailed otherwise. Repeated failures
-    lock the account for a while."""
-    user = session.scalar(select(User).where(User.email == _normal(email)))
+    """The user whose email and password these are; SignInFailed otherwise. `source` is where
+    the attempt comes from (the client's address): failures are limited per account and
+    address, per address, and per account (see `Lockout`), so that a stranger who knows an
+    email cannot keep its owner out by failing from one place."""
+    address = _normal(email)[:254]
+    source = (source or "unknown")[:64]
+    since = now - timedelta(minutes=lockout.minutes)
+    held = _held(session, address, source, since=since, lockout=lockout)
+    user = session.scalar(select(User).where(User.email == address))
     if user is None or user.password_hash == UNUSABLE:
         if not _DUMMY:
             _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
         _verify(_DUMMY[0], password)
+        if not held:
+            _failed(session, address, source, now=now)
         raise SignInFailed(REFUSED)
     # Every account pays the same: the password is checked even when the answer is no, and
-    # a locked or disabled account gets the same words as a wrong password.
+    # a held, locked or disabled account gets the same words as a wrong password.
     right = _verify(user.password_hash, password)
-    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    locked = held or (user.locked_until is not None and as_utc(user.locked_until) > now)
     if not right and not locked:
+        _failed(session, address, source, now=now)
         user.failed_logins += 1
-        if user.failed_logins >= lockout.attempts:
+        tried = session.scalar(
+            select(func.count(SignInFailure.id)).where(
+                SignInFailure.email == address, SignInFailure.at > since
+            )
+        )
+        if (tried or 0) >= lockout.account_attempts:
             user.locked_until = now + timedelta(minutes=lockout.minutes)
-            user.failed_logins = 0
         session.flush()
     if not right or locked or not user.active:
         raise SignInFailed(REFUSED)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    # the owner is in: their own earlier slips from this place count no more
+    session.execute(
+        delete(SignInFailure).where(SignInFailure.email == address, SignInFailure.source == source)
+    )
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     session.flush()
     return user
+
+
+def _forgive(session: Session, user: User) -> None:
+    """A person re-enabled or given a new password starts with no failures against them."""
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
+
+
+def _held(
+    session: Session, address: str, source: str, *, since: datetime, lockout: Lockout
+) -> bool:
+    """Whether this address must wait: too many recent failures on this account from it, or
+    on any accounts from it."""
+    recent = SignInFailure.at > since
+    pair = session.scalar(
+        select(func.count(SignInFailure.id)).where(
+            recent, SignInFailure.email == address, SignInFailure.source == source
+        )
+    )
+    if (pair or 0) >= lockout.attempts:
+        return True
+    spread = session.scalar(
+        select(func.count(SignInFailure.id)).where(recent, SignInFailure.source == source)
+    )
+    return (spread or 0) >= lockout.source_attempts
+
+
+def _failed(session: Session, address: str, source: str, *, now: datetime) -> None:
+    session.add(SignInFailure(email=address, source=source, at=now))
+    session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURES_KEPT))
 
 
 SESSION_LIFETIME = timedelta(hours=12)
