@@ -24,10 +24,13 @@ from amends.db import session_scope
 from amends.feedback.models import Feedback
 from amends.feedback.rules import Channel, Direction
 from amends.feedback.service import ingest
+from amends.incidents import service as incidents
 from amends.offers import service as offers
 from amends.offers.models import Offer
 from amends.offers.rules import OfferStatus, RemedyKind
 from amends.playbook.service import active_policy, import_playbook
+from amends.problems import service as problems
+from amends.problems.models import ProblemStatus
 from amends.sources.base import Item
 from amends.users.rules import Role
 
@@ -680,3 +683,423 @@ def test_span_words(seconds: float, words: str) -> None:
     from amends.web.pages.case import span_words
 
     assert span_words(seconds) == words
+
+
+# ---- the customer's answer to an offer -------------------------------------------------------
+
+
+def make_offer(engine: Engine, case_id: int, kind: RemedyKind, amount: int | None) -> int:
+    with session_scope(engine) as s:
+        offer = offers.make_offer(
+            s,
+            case_id,
+            kind=kind,
+            amount=Decimal(amount) if amount is not None else None,
+            by=ANN,
+            now=START,
+            policy=active_policy(s),
+        )
+        return offer.id
+
+
+def offer_answers(page: str, case_id: int, offer_id: int) -> set[str]:
+    """The answers the page offers to record for one offer."""
+    found = re.findall(
+        rf'action="/cases/{case_id}/offers/{offer_id}/(accept|refuse|withdraw)"', page
+    )
+    return set(found)
+
+
+def test_the_customers_answer_is_recorded(web: TestClient, engine: Engine, desk: Desk) -> None:
+    taken = make_offer(engine, desk.case_id, RemedyKind.VOUCHER, 15)
+    declined = make_offer(engine, desk.case_id, RemedyKind.GIFT, 10)
+    ann = sign_in(web, engine, ANN)
+    page = web.get(f"/cases/{desk.case_id}").text
+    for offer_id in (taken, declined):
+        assert offer_answers(page, desk.case_id, offer_id) == {"accept", "refuse", "withdraw"}
+        assert f'<label for="refuse-reason-{offer_id}">' in page
+        assert f'<label for="withdraw-reason-{offer_id}">' in page
+    forms = re.findall(
+        rf'<form method="post" action="/cases/{desk.case_id}/offers/\d+/\w+"[^>]*>\s*'
+        rf'<input type="hidden" name="csrf_token" value="{ann.csrf}">',
+        page,
+    )
+    assert len(forms) == 6
+
+    url = f"/cases/{desk.case_id}/offers"
+    answer = web.post(f"{url}/{taken}/accept", data=ann.form())
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/cases/{desk.case_id}?done=offer_accepted"
+    assert web.get(f"/api/v1/offers/{taken}").json()["status"] == "accepted"
+
+    reason = "wanted <b>cash</b>, not a gift"
+    answer = web.post(f"{url}/{declined}/refuse", data=ann.form(reason=reason))
+    assert answer.headers["location"] == f"/cases/{desk.case_id}?done=offer_refused"
+    read = web.get(f"/api/v1/offers/{declined}").json()
+    assert (read["status"], read["reason"]) == ("refused", reason)
+    (event,) = events(engine, desk.case_id, "offer_refused")
+    assert (event.actor, event.reason) == (f"agent:{ANN}", reason)
+
+    page = web.get(answer.headers["location"]).text
+    assert "Recorded: the customer refused the offer; its voucher is void." in page
+    assert '<li class="offer-line accepted">' in page
+    assert '<li class="offer-line refused">' in page
+    assert "wanted &lt;b&gt;cash&lt;/b&gt;, not a gift" in page
+    assert "<b>cash</b>" not in page
+    assert "answered 2026-11-02 10:00 UTC" in page
+    # Answered offers take no other answer.
+    assert offer_answers(page, desk.case_id, taken) == set()
+    assert offer_answers(page, desk.case_id, declined) == set()
+    again = web.post(f"{url}/{taken}/refuse", data=ann.form())
+    assert again.status_code == 409
+    assert '<p class="alert" role="alert">Offer' in again.text
+    assert "it cannot be refused" in again.text
+    assert web.get(f"/api/v1/offers/{taken}").json()["status"] == "accepted"
+
+
+def test_withdrawing_an_offer_needs_a_reason(web: TestClient, engine: Engine, desk: Desk) -> None:
+    made = make_offer(engine, desk.case_id, RemedyKind.VOUCHER, 15)
+    waiting = make_offer(engine, desk.case_id, RemedyKind.GIFT, 30)  # over Ann's cap
+    ann = sign_in(web, engine, ANN)
+    page = web.get(f"/cases/{desk.case_id}").text
+    # An offer that waits for a lead has not reached the customer: it can only be taken back.
+    assert offer_answers(page, desk.case_id, waiting) == {"withdraw"}
+
+    url = f"/cases/{desk.case_id}/offers/{made}/withdraw"
+    refused = web.post(url, data=ann.form(reason="  "))
+    assert refused.status_code == 422
+    assert "Say why the offer is withdrawn." in refused.text
+    assert web.get(f"/api/v1/offers/{made}").json()["status"] == "made"
+
+    answer = web.post(url, data=ann.form(reason="made on the wrong case"))
+    assert answer.headers["location"] == f"/cases/{desk.case_id}?done=offer_withdrawn"
+    read = web.get(f"/api/v1/offers/{made}").json()
+    assert (read["status"], read["reason"]) == ("withdrawn", "made on the wrong case")
+    with session_scope(engine) as s:
+        offer = s.get(Offer, made)
+        assert offer is not None
+        assert offer.voucher is not None
+        assert offer.voucher.voided_at == FIXED_NOW
+    answer = web.post(
+        f"/cases/{desk.case_id}/offers/{waiting}/withdraw", data=ann.form(reason="too much")
+    )
+    assert answer.status_code == 303
+    assert web.get(f"/api/v1/offers/{waiting}").json()["status"] == "withdrawn"
+    page = web.get(answer.headers["location"]).text
+    assert "Offer withdrawn; its voucher is void." in page
+    # Both, on the case and among the customer's past offers.
+    assert page.count('<li class="offer-line withdrawn">') == 4
+    assert "withdrawn 2026-11-02 10:00 UTC" in page
+
+
+def test_only_the_cases_people_answer_its_offers(
+    web: TestClient, engine: Engine, desk: Desk
+) -> None:
+    mine = make_offer(engine, desk.case_id, RemedyKind.VOUCHER, 15)
+    other = make_offer(engine, desk.earlier_id, RemedyKind.GIFT, 5)
+    carl = sign_in(web, engine, CARL)
+    for answer in ("accept", "refuse", "withdraw"):
+        sent = web.post(
+            f"/cases/{desk.case_id}/offers/{mine}/{answer}", data=carl.form(reason="no")
+        )
+        assert sent.status_code == 403, answer
+    # Carl works the earlier case, but not through the address of a case he does not work.
+    assert (
+        web.post(f"/cases/{desk.case_id}/offers/{other}/accept", data=carl.form()).status_code
+        == 403
+    )
+    ann = sign_in(web, engine, ANN)
+    # An offer of another case, named through this one: not found here.
+    wrong = web.post(f"/cases/{desk.case_id}/offers/{other}/accept", data=ann.form())
+    assert wrong.status_code == 404
+    assert "text/html" in wrong.headers["content-type"]
+    with session_scope(engine) as s:
+        assert {o.status for o in s.scalars(select(Offer))} == {OfferStatus.MADE}
+
+
+# ---- problems and incidents ---------------------------------------------------------------------
+
+
+def open_problem(engine: Engine, title: str, status: ProblemStatus = ProblemStatus.OPEN) -> int:
+    with session_scope(engine) as s:
+        row = problems.open_problem(s, title=title, now=START, actor="agent:lead@example.com")
+        row.status = status
+        return row.id
+
+
+def open_incident(engine: Engine, title: str, *, cases: tuple[int, ...] = ()) -> int:
+    with session_scope(engine) as s:
+        row = incidents.open_incident(
+            s, title=title, now=START, actor="agent:lead@example.com", policy=active_policy(s)
+        )
+        if cases:
+            incidents.add_cases(
+                s,
+                row.id,
+                cases,
+                how="hand",
+                actor="agent:lead@example.com",
+                now=START,
+                policy=active_policy(s),
+            )
+        return row.id
+
+
+def test_a_lead_links_the_case_to_a_problem(web: TestClient, engine: Engine, desk: Desk) -> None:
+    charged = open_problem(engine, "Card payments <taken> twice")
+    proposed = open_problem(engine, "Maybe the app", ProblemStatus.PROPOSED)
+    closed = open_problem(engine, "Old courier", ProblemStatus.CLOSED)
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    page = web.get(f"/cases/{desk.case_id}").text
+    assert '<label for="link-problem">Link to a problem</label>' in page
+    assert '<select id="link-problem" name="problem" required>' in page
+    assert f'<option value="{charged}">#{charged} Card payments &lt;taken&gt; twice (open)' in page
+    assert f'<option value="{proposed}">' not in page
+    assert f'<option value="{closed}">' not in page
+
+    url = f"/cases/{desk.case_id}/problems"
+    answer = web.post(url, data=lead.form(problem=str(charged)))
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/cases/{desk.case_id}?done=problem_linked"
+    assert web.get(f"/api/v1/problems/{charged}").json()["cases"] == [desk.case_id]
+    page = web.get(answer.headers["location"]).text
+    assert "Case linked to the problem." in page
+    assert f'<a href="/problems/{charged}">Card payments &lt;taken&gt; twice</a>' in page
+    assert f'<option value="{charged}">' not in page  # linked already
+
+    again = web.post(url, data=lead.form(problem=f"#{charged}"))
+    assert again.status_code == 409
+    assert f"is linked to problem {charged} already" in again.text
+    for number, status in ((proposed, 409), (closed, 409), (99999, 404)):
+        refused = web.post(url, data=lead.form(problem=str(number)))
+        assert refused.status_code == status, number
+        assert '<p class="alert" role="alert">' in refused.text
+    for problem_id in (proposed, closed):
+        assert web.get(f"/api/v1/problems/{problem_id}").json()["cases"] == []
+
+
+def test_a_lead_adds_the_case_to_an_incident(web: TestClient, engine: Engine, desk: Desk) -> None:
+    outage = open_incident(engine, "Payments down")
+    over = open_incident(engine, "Last week's outage")
+    with session_scope(engine) as s:
+        from amends.incidents.models import Incident
+        from amends.incidents.rules import IncidentStatus
+
+        resolved = s.get(Incident, over)
+        assert resolved is not None
+        resolved.status = IncidentStatus.RESOLVED
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    page = web.get(f"/cases/{desk.case_id}").text
+    assert '<label for="link-incident">Add to an incident</label>' in page
+    assert f'<option value="{outage}">#{outage} Payments down (tier: individual)' in page
+    assert f'<option value="{over}">' not in page
+
+    url = f"/cases/{desk.case_id}/incidents"
+    refused = web.post(url, data=lead.form(incident=str(over)))
+    assert refused.status_code == 409
+    assert f"Incident {over} is resolved: add the case to an open one." in refused.text
+    answer = web.post(url, data=lead.form(incident=str(outage)))
+    assert answer.headers["location"] == f"/cases/{desk.case_id}?done=incident_linked"
+    assert web.get(f"/api/v1/incidents/{outage}").json()["cases"] == [desk.case_id]
+    assert web.get(f"/api/v1/incidents/{over}").json()["cases"] == []
+    page = web.get(answer.headers["location"]).text
+    assert "Case added to the incident." in page
+    assert f'<a href="/incidents/{outage}">Payments down</a>' in page
+    assert "linked by hand" in page
+    # A case is in one open incident at a time: the form gives way to where it is.
+    assert 'id="link-incident"' not in page
+    assert f'In open incident <a href="/incidents/{outage}">#{outage}</a>' in page
+    another = open_incident(engine, "Another spike")
+    refused = web.post(url, data=lead.form(incident=str(another)))
+    assert refused.status_code == 409
+    assert f"in open incident {outage}; remove it there first" in refused.text
+
+
+def test_only_leads_link_problems_and_incidents(
+    web: TestClient, engine: Engine, desk: Desk
+) -> None:
+    problem = open_problem(engine, "Card payments taken twice")
+    incident = open_incident(engine, "Payments down")
+    ann = sign_in(web, engine, ANN)
+    page = web.get(f"/cases/{desk.case_id}").text
+    assert "link-problem" not in page
+    assert "link-incident" not in page
+    for action, field, number in (
+        ("problems", "problem", problem),
+        ("incidents", "incident", incident),
+    ):
+        answer = web.post(f"/cases/{desk.case_id}/{action}", data=ann.form(**{field: str(number)}))
+        assert answer.status_code == 403, action
+        assert "only a lead or an admin may" in answer.text
+    assert web.get(f"/api/v1/problems/{problem}").json()["cases"] == []
+    assert web.get(f"/api/v1/incidents/{incident}").json()["cases"] == []
+    # The API draws the same line.
+    api = web.post(
+        f"/api/v1/problems/{problem}/links",
+        json={"cases": [desk.case_id]},
+        headers={"X-CSRF-Token": ann.csrf},
+    )
+    assert api.status_code == 403
+
+    boss = sign_in(web, engine, "boss@example.com", role=Role.ADMIN)
+    assert 'id="link-problem"' in web.get(f"/cases/{desk.case_id}").text
+    answer = web.post(f"/cases/{desk.case_id}/problems", data=boss.form(problem=str(problem)))
+    assert answer.status_code == 303
+
+
+# ---- merging ----------------------------------------------------------------------------------
+
+
+def test_merging_into_the_customers_other_case(web: TestClient, engine: Engine, desk: Desk) -> None:
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    page = web.get(f"/cases/{desk.case_id}").text
+    assert '<label for="merge-into">Number of the case to keep</label>' in page
+    assert f"#{desk.earlier_id} Late parcel (new)" in page
+    assert re.search(
+        rf'<form method="post" action="/cases/{desk.case_id}/merge" class="merge-form">\s*'
+        rf'<input type="hidden" name="csrf_token" value="{lead.csrf}">',
+        page,
+    )
+    url = f"/cases/{desk.case_id}/merge"
+    itself = web.post(url, data=lead.form(into=str(desk.case_id)))
+    assert itself.status_code == 422
+    assert "A case cannot be merged into itself." in itself.text
+
+    answer = web.post(url, data=lead.form(into=f"#{desk.earlier_id}", reason="one <matter>"))
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/cases/{desk.earlier_id}?done=merged"
+    merged = web.get(f"/api/v1/cases/{desk.case_id}").json()
+    assert (merged["merged_into_id"], merged["status"]) == (desk.earlier_id, "closed")
+    (event,) = events(engine, desk.case_id, "merged")
+    assert (event.actor, event.reason) == (f"agent:{LEAD}", "one <matter>")
+    page = web.get(answer.headers["location"]).text
+    assert "The other case was merged into this one" in page
+    assert MAIL in page  # the merged case's messages moved here
+    # The merged case says where it went, and offers no more merging or linking.
+    page = web.get(f"/cases/{desk.case_id}").text
+    assert f'Merged into <a href="/cases/{desk.earlier_id}">case #{desk.earlier_id}</a>' in page
+    assert 'id="merge-into"' not in page
+    assert 'id="link-problem"' not in page
+    again = web.post(url, data=lead.form(into=str(desk.earlier_id)))
+    assert again.status_code == 409
+    assert "was already merged" in again.text
+
+
+def test_an_agent_merges_only_into_a_case_they_work(
+    web: TestClient, engine: Engine, desk: Desk
+) -> None:
+    ann = sign_in(web, engine, ANN)
+    page = web.get(f"/cases/{desk.case_id}").text
+    # The customer's other open case is Care's: Ann may not merge into it, nor learn of it here.
+    assert 'id="merge-into"' not in page
+    url = f"/cases/{desk.case_id}/merge"
+    refused = web.post(url, data=ann.form(into=str(desk.earlier_id)))
+    assert refused.status_code == 403
+    assert f"Case {desk.earlier_id} belongs to another team." in refused.text
+    assert web.get(f"/api/v1/cases/{desk.case_id}").json()["merged_into_id"] is None
+    # Carl works the earlier case but not this one.
+    carl = sign_in(web, engine, CARL)
+    assert web.post(url, data=carl.form(into=str(desk.earlier_id))).status_code == 403
+
+    with session_scope(engine) as s:
+        from amends.cases import service as cases
+
+        cases.assign(s, desk.earlier_id, agent_email=ANN, team_name=None, actor="system", now=START)
+    ann = sign_in(web, engine, ANN)
+    assert 'id="merge-into"' in web.get(f"/cases/{desk.case_id}").text
+    answer = web.post(url, data=ann.form(into=str(desk.earlier_id)))
+    assert answer.status_code == 303
+    assert web.get(f"/api/v1/cases/{desk.case_id}").json()["merged_into_id"] == desk.earlier_id
+
+
+def test_only_cases_of_one_customer_merge(web: TestClient, engine: Engine, desk: Desk) -> None:
+    take_in(
+        engine,
+        Item(
+            Channel.EMAIL,
+            "I was charged twice as well. Please refund me.",
+            START,
+            source_id="sam-1",
+            author_name="Sam Roe",
+            identities=(IdentityRef(IdentityKind.EMAIL, "sam@example.com"),),
+            subject="Charged twice too",
+        ),
+    )
+    with session_scope(engine) as s:
+        sams = s.scalars(select(Case.id).order_by(Case.id.desc())).first()
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    assert f"#{sams} " not in web.get(f"/cases/{desk.case_id}").text
+    refused = web.post(f"/cases/{desk.case_id}/merge", data=lead.form(into=str(sams)))
+    assert refused.status_code == 409
+    assert "Only cases of one customer can be merged." in refused.text
+    assert web.get(f"/api/v1/cases/{desk.case_id}").json()["merged_into_id"] is None
+
+
+# ---- what every new form refuses ----------------------------------------------------------------
+
+
+def test_new_forms_without_the_csrf_token_are_refused(
+    web: TestClient, engine: Engine, desk: Desk
+) -> None:
+    offer = make_offer(engine, desk.case_id, RemedyKind.VOUCHER, 15)
+    problem = open_problem(engine, "Card payments taken twice")
+    incident = open_incident(engine, "Payments down")
+    sign_in(web, engine, LEAD, role=Role.LEAD)
+    posts = {
+        f"offers/{offer}/accept": {},
+        f"offers/{offer}/refuse": {"reason": "no"},
+        f"offers/{offer}/withdraw": {"reason": "wrong case"},
+        "problems": {"problem": str(problem)},
+        "incidents": {"incident": str(incident)},
+        "merge": {"into": str(desk.earlier_id)},
+    }
+    for action, fields in posts.items():
+        for token in (None, "not-the-token"):
+            data = dict(fields) if token is None else {**fields, "csrf_token": token}
+            answer = web.post(f"/cases/{desk.case_id}/{action}", data=data)
+            assert answer.status_code == 403, (action, token)
+            assert "did not come from this desk" in answer.text
+    assert web.get(f"/api/v1/offers/{offer}").json()["status"] == "made"
+    assert web.get(f"/api/v1/problems/{problem}").json()["cases"] == []
+    assert web.get(f"/api/v1/incidents/{incident}").json()["cases"] == []
+    assert web.get(f"/api/v1/cases/{desk.case_id}").json()["merged_into_id"] is None
+
+
+BAD_IDS = ("0", "-1", "99999999999", "abc")
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_bad_ids_in_the_address_are_a_page_not_a_crash(
+    web: TestClient, engine: Engine, desk: Desk, bad: str
+) -> None:
+    offer = make_offer(engine, desk.case_id, RemedyKind.VOUCHER, 15)
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    for path in (
+        f"/cases/{bad}/merge",
+        f"/cases/{bad}/problems",
+        f"/cases/{bad}/incidents",
+        f"/cases/{bad}/offers/{offer}/accept",
+        f"/cases/{desk.case_id}/offers/{bad}/accept",
+        f"/cases/{desk.case_id}/offers/{bad}/refuse",
+        f"/cases/{desk.case_id}/offers/{bad}/withdraw",
+    ):
+        answer = web.post(path, data=lead.form(into="1", problem="1", incident="1"))
+        assert 400 <= answer.status_code < 500, path
+        assert "text/html" in answer.headers["content-type"], path
+    assert web.get(f"/api/v1/offers/{offer}").json()["status"] == "made"
+
+
+@pytest.mark.parametrize("bad", [*BAD_IDS, "", "#", "1.5"])
+def test_bad_numbers_in_a_form_are_refused_in_words(
+    web: TestClient, engine: Engine, desk: Desk, bad: str
+) -> None:
+    open_problem(engine, "Card payments taken twice")
+    open_incident(engine, "Payments down")
+    lead = sign_in(web, engine, LEAD, role=Role.LEAD)
+    for action, field in (("merge", "into"), ("problems", "problem"), ("incidents", "incident")):
+        answer = web.post(f"/cases/{desk.case_id}/{action}", data=lead.form(**{field: bad}))
+        assert answer.status_code == 422, (action, bad)
+        assert "text/html" in answer.headers["content-type"]
+        assert '<p class="alert" role="alert">' in answer.text
+        assert "is not the number of" in answer.text or "Choose " in answer.text
+    assert web.get(f"/api/v1/cases/{desk.case_id}").json()["merged_into_id"] is None

@@ -52,9 +52,7 @@ def _detail(session: SessionDep, problem_id: int, now: Any) -> ProblemDetail:
         cases=list(cases),
         actions=[ActionRead.model_validate(a) for a in service.actions(session, problem_id)],
         weekly=[
-            WeekRead(
-                week=w.week, complaints=w.complaints, total=w.total, before_fix=w.before_fix
-            )
+            WeekRead(week=w.week, complaints=w.complaints, total=w.total, before_fix=w.before_fix)
             for w in service.weekly_rate(session, problem_id, now=now)
         ],
         verification=verification,

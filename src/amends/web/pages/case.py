@@ -3,7 +3,9 @@ live reply checker, offers, links and follow-ups; and the forms that act on the 
 
 Every action re-checks that the signed-in person works the case's team, runs inside a savepoint
 (a refusal leaves nothing half-done) and answers with a redirect back to the page; a refusal
-re-renders the page with its reason."""
+re-renders the page with its reason. Who may do what is the API's rule: anyone who works the
+case answers its offers and merges it (into a case they work too); linking it to a problem or
+an incident is a lead's."""
 
 from __future__ import annotations
 
@@ -23,18 +25,32 @@ from amends.cases import service as cases
 from amends.cases.models import Case
 from amends.cases.rules import OPEN_STATUSES, CaseStatus, can_transition
 from amends.cases.view import CaseView, DeadlineView, TimelineEntry, case_view
-from amends.errors import Conflict, DomainError, Forbidden, InvalidInput, ReplyBlocked
+from amends.db import as_id
+from amends.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    ReplyBlocked,
+)
 from amends.feedback.rules import Channel
+from amends.incidents import service as incidents
+from amends.incidents.models import Incident, IncidentCase
+from amends.incidents.rules import IncidentStatus
 from amends.offers import service as offers
 from amends.offers.models import Offer
 from amends.offers.rules import OfferStatus, RemedyKind, Suggestion
 from amends.playbook.rules import Policy
 from amends.playbook.service import active_policy
+from amends.problems import service as problems
+from amends.problems.models import Problem, ProblemCase, ProblemStatus
 from amends.replies import service as replies
 from amends.replies.checker import channel_key
 from amends.teams.models import Agent, Team
 from amends.users.rules import Role
-from amends.users.service import Principal, check_case_visible
+from amends.users.service import Principal, check_case_visible, visible_case_filter
 from amends.web.auth import CheckedUser, CurrentUser
 from amends.web.render import render
 
@@ -42,6 +58,10 @@ router = APIRouter(include_in_schema=False)
 
 MAX_OVERRIDE = 2000
 MAX_NOTE = 500
+MAX_CHOICES = 200  # problems, incidents or cases a select or a hint lists
+# Problems a case is linked to by hand: those being worked. A proposed one is confirmed first;
+# a closed one is done with.
+LINKABLE_PROBLEMS = (ProblemStatus.OPEN, ProblemStatus.FIXED, ProblemStatus.RECURRING)
 
 CLOCK_WORDS = {
     "first_response": "First response",
@@ -101,6 +121,12 @@ NOTICES = {
     "offer_pending": "Offer saved: it is over what you may give alone and waits for a lead's "
     "approval.",
     "offer_approved": "Offer approved: it is made to the customer.",
+    "offer_accepted": "Recorded: the customer accepted the offer.",
+    "offer_refused": "Recorded: the customer refused the offer; its voucher is void.",
+    "offer_withdrawn": "Offer withdrawn; its voucher is void.",
+    "problem_linked": "Case linked to the problem.",
+    "incident_linked": "Case added to the incident.",
+    "merged": "The other case was merged into this one; its messages are in this timeline.",
 }
 
 
@@ -168,6 +194,15 @@ class AgentChoice:
 class TeamChoice:
     name: str
     agents: tuple[AgentChoice, ...]  # empty for a team whose agents this person does not see
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A problem, an incident or a case, as a select or a hint names it."""
+
+    id: int
+    title: str
+    detail: str  # a problem's status, an incident's tier, a case's status in words
 
 
 def span_words(seconds: float) -> str:
@@ -344,6 +379,47 @@ def _assign_choices(session: Session, user: Principal) -> list[TeamChoice]:
     ]
 
 
+def _problem_choices(session: Session, case_id: int) -> list[Choice]:
+    """Problems being worked that the case is not linked to yet, newest first."""
+    linked = select(ProblemCase.problem_id).where(ProblemCase.case_id == case_id)
+    rows = session.execute(
+        select(Problem.id, Problem.title, Problem.status)
+        .where(Problem.status.in_(LINKABLE_PROBLEMS), Problem.id.not_in(linked))
+        .order_by(Problem.id.desc())
+        .limit(MAX_CHOICES)
+    )
+    return [Choice(pid, title, status.value) for pid, title, status in rows]
+
+
+def _incident_choices(session: Session, case_id: int) -> list[Choice]:
+    """Open incidents the case is not in, newest first."""
+    linked = select(IncidentCase.incident_id).where(IncidentCase.case_id == case_id)
+    rows = session.execute(
+        select(Incident.id, Incident.title, Incident.tier)
+        .where(Incident.status == IncidentStatus.OPEN, Incident.id.not_in(linked))
+        .order_by(Incident.id.desc())
+        .limit(MAX_CHOICES)
+    )
+    return [Choice(iid, title, tier.value) for iid, title, tier in rows]
+
+
+def _merge_targets(session: Session, user: Principal, view: CaseView) -> list[Choice]:
+    """The customer's other open cases this person works: where this case may be merged."""
+    rows = session.execute(
+        select(Case.id, Case.subject, Case.status)
+        .where(
+            Case.customer_id == view.customer.id,
+            Case.id != view.case.id,
+            Case.merged_into_id.is_(None),
+            Case.status.in_(OPEN_STATUSES),
+            visible_case_filter(user),
+        )
+        .order_by(Case.id.desc())
+        .limit(MAX_CHOICES)
+    )
+    return [Choice(cid, subject, STATUS_WORDS[status]) for cid, subject, status in rows]
+
+
 def _status_actions(status: CaseStatus) -> list[tuple[str, str]]:
     return [(t.value, label) for t, label in STATUS_ACTIONS if can_transition(status, t)]
 
@@ -439,6 +515,9 @@ def _page(
         },
     }
     suggested_words, suggested_buttons = _suggested(view.suggestion)
+    merged = case.merged_into_id is not None
+    may_link = user.at_least(Role.LEAD) and not merged
+    in_incident = next((i for i in view.incidents if i.status == IncidentStatus.OPEN), None)
     return render(
         request,
         "case.html",
@@ -470,6 +549,13 @@ def _page(
             "safe_url": _safe_url,
             "sentiment_words": _sentiment_words,
             "entry_classes": _entry_classes,
+            "may_link": may_link,
+            "problem_choices": _problem_choices(session, case.id) if may_link else [],
+            "open_incident": in_incident,
+            "incident_choices": (
+                _incident_choices(session, case.id) if may_link and in_incident is None else []
+            ),
+            "merge_targets": [] if merged else _merge_targets(session, user, view),
         },
         status_code=status_code,
     )
@@ -518,6 +604,23 @@ def _sentence(text: str) -> str:
 
 def _back(case_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={done}", status_code=303)
+
+
+def _form_id(text: str, what: str) -> int:
+    """The number chosen or typed in a form ('#' allowed); InvalidInput for anything else."""
+    value = text.strip().removeprefix("#")
+    if not value:
+        raise InvalidInput(f"choose {what}")
+    found = as_id(value)
+    if found is None:
+        raise InvalidInput(f"{value[:20]!r} is not the number of {what}")
+    return found
+
+
+def _lead_only(user: Principal, what: str) -> None:
+    """Problems and incidents are changed by leads, here as in the API."""
+    if not user.at_least(Role.LEAD):
+        raise Forbidden(f"only a lead or an admin may {what}")
 
 
 def _as_agent(user: Principal, what: str) -> str:
@@ -742,3 +845,168 @@ def approve_offer(
     except DomainError as exc:
         return _refused(request, session, user, case.id, exc)
     return _back(case.id, "offer_approved")
+
+
+def _case_offer(session: Session, user: Principal, case_id: int, offer_id: int) -> Offer:
+    """The offer, when it is one of this case's and the person works the case."""
+    case = _visible_case(session, user, case_id)
+    offer = offers.get_offer(session, offer_id)
+    if offer.case_id != case.id:
+        raise NotFound("offer", offer_id)
+    return offer
+
+
+@router.post("/cases/{case_id}/offers/{offer_id}/accept", response_class=HTMLResponse)
+def offer_accepted(
+    request: Request, case_id: IdPath, offer_id: IdPath, session: SessionDep, user: CheckedUser
+) -> Response:
+    """The customer took the offer; the person who heard it records it."""
+    _case_offer(session, user, case_id, offer_id)
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            offers.accept(session, offer_id, now=now, by=user.email)
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, "offer_accepted")
+
+
+@router.post("/cases/{case_id}/offers/{offer_id}/refuse", response_class=HTMLResponse)
+def offer_refused(
+    request: Request,
+    case_id: IdPath,
+    offer_id: IdPath,
+    session: SessionDep,
+    user: CheckedUser,
+    reason: Annotated[str, Form(max_length=MAX_OVERRIDE)] = "",
+) -> Response:
+    """The customer said no, for the reason they gave if any: the voucher is void, and no
+    later suggestion for them is worth more."""
+    _case_offer(session, user, case_id, offer_id)
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            offers.refuse(session, offer_id, now=now, reason=reason.strip() or None, by=user.email)
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, "offer_refused")
+
+
+@router.post("/cases/{case_id}/offers/{offer_id}/withdraw", response_class=HTMLResponse)
+def offer_withdrawn(
+    request: Request,
+    case_id: IdPath,
+    offer_id: IdPath,
+    session: SessionDep,
+    user: CheckedUser,
+    reason: Annotated[str, Form(max_length=MAX_OVERRIDE)] = "",
+) -> Response:
+    """Take back an offer that waits for approval or for the customer. The desk asks why: the
+    customer may have been told of it, and the reason is kept on the offer."""
+    _case_offer(session, user, case_id, offer_id)
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            if not reason.strip():
+                raise InvalidInput("say why the offer is withdrawn")
+            offers.withdraw(session, offer_id, now=now, reason=reason.strip(), by=user.email)
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, "offer_withdrawn")
+
+
+# ---- problems, incidents and merging ----------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/problems", response_class=HTMLResponse)
+def link_problem(
+    request: Request,
+    case_id: IdPath,
+    session: SessionDep,
+    user: CheckedUser,
+    problem: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A lead links the case to a problem being worked (open, fixed or recurring)."""
+    case = _visible_case(session, user, case_id)
+    _lead_only(user, "link a case to a problem")
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            found = problems.get_problem(session, _form_id(problem, "a problem"))
+            if found.status not in LINKABLE_PROBLEMS:
+                raise InvalidTransition(
+                    f"problem {found.id} is {found.status.value}: link cases to one that is "
+                    "open, fixed or recurring"
+                )
+            added = problems.link_cases(session, found.id, [case.id], actor=user.actor, now=now)
+            if not added:
+                raise Conflict(f"case {case.id} is linked to problem {found.id} already")
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, "problem_linked")
+
+
+@router.post("/cases/{case_id}/incidents", response_class=HTMLResponse)
+def add_to_incident(
+    request: Request,
+    case_id: IdPath,
+    session: SessionDep,
+    user: CheckedUser,
+    incident: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A lead adds the case to an open incident by hand; its customers, reach and tier follow.
+    A case already in another open incident is refused: it is removed there first."""
+    case = _visible_case(session, user, case_id)
+    _lead_only(user, "add a case to an incident")
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            found = incidents.get_incident(session, _form_id(incident, "an incident"))
+            if found.status is not IncidentStatus.OPEN:
+                raise InvalidTransition(
+                    f"incident {found.id} is {found.status.value}: add the case to an open one"
+                )
+            added = incidents.add_cases(
+                session,
+                found.id,
+                [case.id],
+                how="hand",
+                actor=user.actor,
+                now=now,
+                policy=active_policy(session),
+            )
+            if not added:
+                raise Conflict(f"case {case.id} is in incident {found.id} already")
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, "incident_linked")
+
+
+@router.post("/cases/{case_id}/merge", response_class=HTMLResponse)
+def merge_into(
+    request: Request,
+    case_id: IdPath,
+    session: SessionDep,
+    user: CheckedUser,
+    into: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=MAX_OVERRIDE)] = "",
+) -> Response:
+    """Fold this case into another open case of the same customer, which this person must
+    work too (as the API checks both); the answer is the page of the case that is kept."""
+    case = _visible_case(session, user, case_id)
+    now = request.app.state.clock()
+    try:
+        with session.begin_nested():
+            keep = _visible_case(session, user, _form_id(into, "the case to merge into"))
+            cases.merge(
+                session,
+                keep.id,
+                case.id,
+                actor=user.actor,
+                now=now,
+                policy=active_policy(session),
+                reason=reason.strip() or None,
+            )
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(keep.id, "merged")
