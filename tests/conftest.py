@@ -1,5 +1,8 @@
 """Fixtures: a fresh database per test (SQLite in memory, or PostgreSQL when
-AMENDS_TEST_DATABASE_URL names one), a session, an API client and a CLI runner."""
+AMENDS_TEST_DATABASE_URL names one), a session, an API client and a CLI runner.
+
+The suite runs the default install's analysis even where the optional encoder is installed
+(AMENDS_ENCODER=off, unless set otherwise); the encoder's own tests switch it on."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from amends.db import make_engine
 from amends.migrate import upgrade
 from amends.models import Base
 
+os.environ.setdefault("AMENDS_ENCODER", "off")
 PG_URL = os.environ.get("AMENDS_TEST_DATABASE_URL", "")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DATA = SHARED / "data"

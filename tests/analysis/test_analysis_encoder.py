@@ -1,9 +1,11 @@
 """The optional contextual encoder, on a tiny random BERT written here (the real weights are an
-optional package), and taxonomy models learned with it."""
+optional package), taxonomy models learned with it, and the fine-tuned emotion heads over it."""
 
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import struct
 import warnings
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from amends.analysis import TaxonomyModel, encoder, train_taxonomy
+from amends.analysis import TaxonomyModel, _resources, emotions, encoder, train_taxonomy
 from amends.analysis import taxonomy as taxonomy_module
 
 HIDDEN, HEADS, LAYERS, INTERMEDIATE = 8, 2, 2, 16
@@ -105,9 +107,12 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = _tiny_model(tmp_path)
     monkeypatch.setattr(encoder, "model_dir", lambda: folder)
     monkeypatch.delenv("AMENDS_ENCODER", raising=False)
-    encoder.encoder.cache_clear()
+    caches = (encoder.encoder, encoder.weights_sha256, emotions.default_model)
+    for cached in caches:
+        cached.cache_clear()
     yield folder
-    encoder.encoder.cache_clear()
+    for cached in caches:
+        cached.cache_clear()
 
 
 def test_safetensors_are_read_without_torch(tiny: Path) -> None:
@@ -184,3 +189,128 @@ def test_model_applied_without_its_encoder_falls_back_with_a_warning(
 
 def test_weights_are_shares() -> None:
     assert sum(taxonomy_module.ENCODER_WEIGHTS) == pytest.approx(1.0)
+
+
+# the linear maps of a layer an adapter updates: (module, out x in)
+ADAPTED = (
+    ("attention.self.query", (HIDDEN, HIDDEN)),
+    ("attention.self.key", (HIDDEN, HIDDEN)),
+    ("attention.self.value", (HIDDEN, HIDDEN)),
+    ("attention.output.dense", (HIDDEN, HIDDEN)),
+    ("intermediate.dense", (INTERMEDIATE, HIDDEN)),
+    ("output.dense", (HIDDEN, INTERMEDIATE)),
+)
+
+
+def _adapter(seed: int, *, zero: bool = False) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, np.ndarray] = {}
+    for i in range(LAYERS):
+        for module, (out, into) in ADAPTED:
+            arrays[f"encoder.layer.{i}.{module}.lora_a"] = rng.normal(0, 0.5, (2, into))
+            b = rng.normal(0, 0.5, (out, 2))
+            arrays[f"encoder.layer.{i}.{module}.lora_b"] = 0 * b if zero else b
+    return arrays
+
+
+def test_an_adapter_is_merged_into_the_weights(tiny: Path, tmp_path: Path) -> None:
+    adapter = _adapter(1)
+    # the same model with W + B @ A written into its file
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(tiny / name, merged / name)
+    weights = {
+        k: np.array(v) for k, v in encoder.read_safetensors(tiny / "model.safetensors").items()
+    }
+    for name in list(weights):
+        module = name.removesuffix(".weight")
+        if f"{module}.lora_a" in adapter:
+            weights[name] += adapter[f"{module}.lora_b"] @ adapter[f"{module}.lora_a"]
+    _write_safetensors(merged / "model.safetensors", weights)
+
+    adapted = encoder.adapted(adapter).embed(TEXTS)
+    np.testing.assert_allclose(adapted, encoder.SentenceEncoder(merged).embed(TEXTS), atol=1e-5)
+    plain = encoder.encoder().embed(TEXTS)
+    assert np.abs(adapted - plain).max() > 0.05
+    # an adapter whose updates are zero leaves the encoder as it was
+    np.testing.assert_allclose(
+        encoder.adapted(_adapter(1, zero=True)).embed(TEXTS), plain, atol=1e-6
+    )
+
+
+def _emotion_adapter(base: emotions.EmotionModel, sha: str, share: float) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(2)
+    outputs = len(emotions.GOEMOTIONS) + len(emotions.EKMAN)
+    meta = {"base": encoder.NAME, "base_sha256": sha, "epoch": 1}
+    shares = np.full(len(base.heads), share, dtype=np.float32)
+    shares[base.index("polarity")] = 0.0
+    return {
+        **_adapter(3),
+        "head.weight": rng.normal(0, 2.0, (outputs, HIDDEN)).astype(np.float32),
+        "head.bias": rng.normal(0, 0.5, outputs).astype(np.float32),
+        "share": shares,
+        "thresholds": np.full(len(base.heads), 0.4, dtype=np.float32),
+        "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+    }
+
+
+def _base_emotions() -> emotions.EmotionModel:
+    return emotions.EmotionModel.from_arrays(_resources.model_arrays(_resources.EMOTIONS_FILE))
+
+
+def test_emotion_heads_blend_with_the_fine_tuned_ones(tiny: Path) -> None:
+    base = _base_emotions()
+    model = emotions.with_encoder(base, _emotion_adapter(base, encoder.weights_sha256(), 0.25))
+    assert model.tuned is not None
+    texts = ["I am so angry, charged twice again", "thank you, that was lovely", "where is it"]
+    default = base.probabilities(texts)
+    blended = model.probabilities(texts)
+    own = model.tuned.own(texts)
+    assert own.shape == (3, 35)
+    go = base.index("go")
+    ekman = base.index("ekman")
+    np.testing.assert_allclose(
+        blended[:, go], 0.75 * default[:, go] + 0.25 * own[:, :28], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        blended[:, ekman], 0.75 * default[:, ekman] + 0.25 * own[:, 28:], atol=1e-6
+    )
+    # polarity (sentiment's head) keeps the default model; the blend has its own thresholds
+    pol = base.index("polarity")
+    np.testing.assert_allclose(blended[:, pol], default[:, pol], atol=1e-6)
+    np.testing.assert_allclose(model.thresholds, 0.4)
+    assert model.probabilities([]).shape == (0, len(base.heads))
+
+
+def _serve_adapter(monkeypatch: pytest.MonkeyPatch, arrays: dict[str, np.ndarray]) -> None:
+    real = _resources.model_arrays
+    monkeypatch.setattr(_resources, "has_model", lambda name: True)
+    monkeypatch.setattr(
+        _resources,
+        "model_arrays",
+        lambda name: arrays if name == _resources.EMOTION_ADAPTER_FILE else real(name),
+    )
+
+
+def test_default_emotion_model_uses_the_adapter_only_on_its_own_base_weights(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = _base_emotions()
+    _serve_adapter(monkeypatch, _emotion_adapter(base, encoder.weights_sha256(), 0.5))
+    assert emotions.default_model().tuned is not None
+
+    # switched off: the default heads
+    monkeypatch.setenv("AMENDS_ENCODER", "off")
+    emotions.default_model.cache_clear()
+    assert emotions.default_model().tuned is None
+    monkeypatch.delenv("AMENDS_ENCODER")
+
+    # trained on other weights: skipped, and said
+    _serve_adapter(monkeypatch, _emotion_adapter(base, "0" * 64, 0.5))
+    emotions.default_model.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="amends.analysis.emotions"):
+        model = emotions.default_model()
+    assert model.tuned is None
+    np.testing.assert_array_equal(model.thresholds, base.thresholds)
+    assert "not the ones it was trained on" in caplog.text

