@@ -531,6 +531,8 @@ def _demo_owner(
     from amends.cases import service as cases
     from amends.teams.models import Agent
 
+    # the loads auto-assignment counts once a session: count them again at each case's time
+    session.info.pop("amends.load", None)
     cases.auto_assign(session, [case], policy=policy, now=case.opened_at)
     agent = session.get(Agent, case.assignee_id) if case.assignee_id is not None else None
     if agent is None and case.team_id is not None:

@@ -449,3 +449,24 @@ def test_resolving_schedules_a_follow_up_listed_by_the_api(client: TestClient) -
     paged = client.get("/api/v1/followups", params={"status": "scheduled", "limit": 1}).json()
     assert len(paged) == 1
     assert paged[0]["status"] == "scheduled"
+
+
+def test_a_resolved_case_is_history_and_is_not_merged(client: TestClient) -> None:
+    old = open_case(client, REFUND, email="kim@example.com", received=ago(hours=30))
+    done = client.post(
+        f"/api/v1/cases/{old['id']}/status", json={"status": "resolved", "reason": "refunded"}
+    )
+    assert done.status_code == 200, done.text
+    resolved_at = client.get(f"/api/v1/cases/{old['id']}").json()["resolved_at"]
+    new = open_case(client, PARCEL, email="kim@example.com", received=ago(minutes=5))
+    assert new["id"] != old["id"]
+    refused = client.post(f"/api/v1/cases/{new['id']}/merge", json={"absorb": old["id"]})
+    assert refused.status_code == 409, refused.text
+    assert "reopen it first" in refused.json()["detail"]
+    kept = client.get(f"/api/v1/cases/{old['id']}").json()
+    assert (kept["status"], kept["resolved_at"], kept["merged_into_id"]) == (
+        "resolved",
+        resolved_at,
+        None,
+    )
+    assert client.get(f"/api/v1/cases/{new['id']}").json()["opened_at"] == new["opened_at"]

@@ -983,6 +983,11 @@ def test_merging_into_the_customers_other_case(web: TestClient, engine: Engine, 
     again = web.post(url, data=lead.form(into=str(desk.earlier_id)))
     assert again.status_code == 409
     assert "was already merged" in again.text
+    # nor are links made to it by a form posted anyway: they belong on the case it went into
+    pid = open_problem(engine, "Parcels late")
+    link = web.post(f"/cases/{desk.case_id}/problems", data=lead.form(problem=str(pid)))
+    assert link.status_code == 409
+    assert f"was merged into case {desk.earlier_id}" in link.text
 
 
 def test_an_agent_merges_only_into_a_case_they_work(

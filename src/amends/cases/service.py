@@ -718,8 +718,11 @@ def merge(
     for case in (keep, gone):
         if case.merged_into_id is not None:
             raise InvalidTransition(f"case {case.id} was already merged")
-    if keep.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"case {keep.id} is {keep.status.value}; reopen it first")
+    for case in (keep, gone):
+        # A resolved case is the customer's history: folding it in would move its close and
+        # its age into an open case and skew the resolution figures.
+        if case.status not in OPEN_STATUSES:
+            raise InvalidTransition(f"case {case.id} is {case.status.value}; reopen it first")
     moved = session.execute(  # type: ignore[attr-defined]
         update(Feedback)
         .where(Feedback.case_id == gone.id)

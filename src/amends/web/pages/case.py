@@ -555,7 +555,11 @@ def _page(
             "incident_choices": (
                 _incident_choices(session, case.id) if may_link and in_incident is None else []
             ),
-            "merge_targets": [] if merged else _merge_targets(session, user, view),
+            "merge_targets": (
+                _merge_targets(session, user, view)
+                if not merged and case.status in OPEN_STATUSES
+                else []
+            ),
         },
         status_code=status_code,
     )
@@ -615,6 +619,12 @@ def _form_id(text: str, what: str) -> int:
     if found is None:
         raise InvalidInput(f"{value[:20]!r} is not the number of {what}")
     return found
+
+
+def _not_merged(case: Case) -> None:
+    """A merged case lives on in the case it went into: links go there."""
+    if case.merged_into_id is not None:
+        raise InvalidTransition(f"case {case.id} was merged into case {case.merged_into_id}")
 
 
 def _lead_only(user: Principal, what: str) -> None:
@@ -929,6 +939,7 @@ def link_problem(
     """A lead links the case to a problem being worked (open, fixed or recurring)."""
     case = _visible_case(session, user, case_id)
     _lead_only(user, "link a case to a problem")
+    _not_merged(case)
     now = request.app.state.clock()
     try:
         with session.begin_nested():
@@ -958,6 +969,7 @@ def add_to_incident(
     A case already in another open incident is refused: it is removed there first."""
     case = _visible_case(session, user, case_id)
     _lead_only(user, "add a case to an incident")
+    _not_merged(case)
     now = request.app.state.clock()
     try:
         with session.begin_nested():
