@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -335,6 +336,11 @@ def step_emotion_blend(data: Path) -> dict[str, object]:
         dev_f1[base.heads[col].split(":", 1)[0]].append(best[0])
     arrays["share"] = share
     arrays["thresholds"] = thresholds.astype(np.float32)
+    # the blend holds for this emotions.npz only: the desk checks it before using the adapter
+    meta["blended_with"] = hashlib.sha256(
+        _resources.model_bytes(_resources.EMOTIONS_FILE)
+    ).hexdigest()
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez_compressed(path, **arrays)
     emotions.default_model.cache_clear()
     return {

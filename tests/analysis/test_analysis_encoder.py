@@ -3,6 +3,7 @@ optional package), taxonomy models learned with it, and the fine-tuned emotion h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -242,7 +243,8 @@ def test_an_adapter_is_merged_into_the_weights(tiny: Path, tmp_path: Path) -> No
 def _emotion_adapter(base: emotions.EmotionModel, sha: str, share: float) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(2)
     outputs = len(emotions.GOEMOTIONS) + len(emotions.EKMAN)
-    meta = {"base": encoder.NAME, "base_sha256": sha, "epoch": 1}
+    blended = hashlib.sha256(_resources.model_bytes(_resources.EMOTIONS_FILE)).hexdigest()
+    meta = {"base": encoder.NAME, "base_sha256": sha, "epoch": 1, "blended_with": blended}
     shares = np.full(len(base.heads), share, dtype=np.float32)
     shares[base.index("polarity")] = 0.0
     return {
@@ -314,3 +316,24 @@ def test_default_emotion_model_uses_the_adapter_only_on_its_own_base_weights(
     assert model.tuned is None
     np.testing.assert_array_equal(model.thresholds, base.thresholds)
     assert "not the ones it was trained on" in caplog.text
+
+    # a blend made for another emotions.npz, or for other heads: skipped, and said
+    stale = _emotion_adapter(base, encoder.weights_sha256(), 0.5)
+    stale["meta"] = np.frombuffer(
+        json.dumps({"base": encoder.NAME, "base_sha256": encoder.weights_sha256()}).encode(),
+        dtype=np.uint8,
+    )
+    _serve_adapter(monkeypatch, stale)
+    emotions.default_model.cache_clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="amends.analysis.emotions"):
+        assert emotions.default_model().tuned is None
+    assert "made for another emotions.npz" in caplog.text
+    short = _emotion_adapter(base, encoder.weights_sha256(), 0.5)
+    short["share"] = short["share"][:-1]
+    _serve_adapter(monkeypatch, short)
+    emotions.default_model.cache_clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="amends.analysis.emotions"):
+        assert emotions.default_model().tuned is None
+    assert "do not match the model" in caplog.text

@@ -3,6 +3,7 @@ weights are installed, the desk's emotions come from the blend."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -30,6 +31,8 @@ def test_the_committed_adapter_fits_the_committed_model() -> None:
     assert arrays["share"][base.index("polarity")].tolist() == [0.0]
     assert ((arrays["thresholds"] > 0) & (arrays["thresholds"] < 1)).all()
     json.dumps(meta)  # plain data, no pickles
+    made_for = hashlib.sha256(_resources.model_bytes(_resources.EMOTIONS_FILE)).hexdigest()
+    assert meta["blended_with"] == made_for
 
 
 @pytest.mark.skipif(

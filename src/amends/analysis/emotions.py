@@ -12,6 +12,7 @@ were chosen on the dev split. `AMENDS_ENCODER=off` keeps to the default heads.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -173,26 +174,31 @@ def read_adapter(arrays: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def with_encoder(model: EmotionModel, arrays: Any, *, blend: bool = True) -> EmotionModel:
     """`model` with the fine-tuned encoder's heads. `blend=False` (used when choosing the blend)
-    sets every share to 0 and keeps the model's thresholds."""
+    sets every share to 0 and keeps the model's thresholds. ValueError if the adapter does not
+    fit the model (checked before the encoder is built)."""
     meta, adapter = read_adapter(arrays)
     names = [*(f"go:{g}" for g in GOEMOTIONS), *(f"ekman:{e}" for e in EKMAN)]
+    if meta.get("base") != _encoder.NAME or not set(names) <= set(model.heads):
+        raise ValueError("the emotion adapter was not made for this model")
     columns = tuple(model.heads.index(n) for n in names)
     share = np.zeros(len(model.heads), dtype=np.float32)
     thresholds = model.thresholds
     if blend:
         share = np.asarray(adapter["share"], dtype=np.float32)
         thresholds = np.asarray(adapter["thresholds"], dtype=np.float32)
+    coef = np.ascontiguousarray(adapter["head.weight"].T, dtype=np.float32)
+    heads = (len(model.heads),)
+    if coef.shape[1] != len(columns) or share.shape != heads or thresholds.shape != heads:
+        raise ValueError("the emotion adapter's heads do not match the model's")
     tuned = TunedHeads(
         columns=columns,
-        coef=np.ascontiguousarray(adapter["head.weight"].T, dtype=np.float32),
+        coef=coef,
         bias=np.asarray(adapter["head.bias"], dtype=np.float32),
         share=share,
         thresholds=thresholds,
         # the length it was fine-tuned on: longer texts cost more and were never learned from
         encoder=_encoder.adapted(adapter, max_tokens=int(meta.get("max_tokens", 64))),
     )
-    if tuned.coef.shape[1] != len(columns) or meta.get("base") != _encoder.NAME:
-        raise ValueError("the emotion adapter does not fit this model")
     return replace(model, thresholds=thresholds, tuned=tuned)
 
 
@@ -205,21 +211,28 @@ def adapter_fits(arrays: Any) -> bool:
 @cache
 def default_model() -> EmotionModel:
     """The committed emotion model (loaded once), with the fine-tuned encoder's heads where the
-    encoder is installed and switched on."""
-    model = EmotionModel.from_arrays(_resources.model_arrays(_resources.EMOTIONS_FILE))
+    encoder is installed and switched on (`AMENDS_ENCODER` is read at this first load). An
+    adapter that does not fit is skipped with a warning: the default heads still answer."""
+    raw = _resources.model_bytes(_resources.EMOTIONS_FILE)
+    model = EmotionModel.from_arrays(np.load(io.BytesIO(raw), allow_pickle=False))
     if not (_encoder.available() and _resources.has_model(_resources.EMOTION_ADAPTER_FILE)):
         return model
     arrays = _resources.model_arrays(_resources.EMOTION_ADAPTER_FILE)
+    meta, _ = read_adapter(arrays)
+    problem = None
     if "share" not in arrays:
-        log.warning("emotion adapter skipped: it has no blend (scripts/build_models.py)")
-        return model
-    if not adapter_fits(arrays):
-        log.warning(
-            "emotion adapter skipped: the installed %s weights are not the ones it was trained on",
-            _encoder.NAME,
-        )
-        return model
-    return with_encoder(model, arrays)
+        problem = "it has no blend (scripts/build_models.py --only emotion_blend)"
+    elif meta.get("blended_with") != hashlib.sha256(raw).hexdigest():
+        problem = f"its blend was made for another {_resources.EMOTIONS_FILE} (rebuild the blend)"
+    elif not adapter_fits(arrays):
+        problem = f"the installed {_encoder.NAME} weights are not the ones it was trained on"
+    if problem is None:
+        try:
+            return with_encoder(model, arrays)
+        except ValueError as exc:
+            problem = str(exc)
+    log.warning("emotion adapter skipped: %s", problem)
+    return model
 
 
 def desk_emotions(model: EmotionModel, calibrated: F32) -> list[dict[str, float]]:

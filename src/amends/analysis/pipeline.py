@@ -186,6 +186,8 @@ def analyze_many(
     if not texts:
         return []
     emotion_model = emotions.default_model()
+    # analyses made with the fine-tuned encoder's emotions say so
+    version = MODEL_VERSION if emotion_model.tuned is None else f"{MODEL_VERSION}+encoder"
     emb = _resources.embedding().embed(texts)
     proba = emotion_model.probabilities(texts, embeddings=emb)
     calibrated = emotion_model.calibrated(proba)
@@ -250,6 +252,7 @@ def analyze_many(
                 priority=result.priority.value,
                 reasons=result.reasons,
                 custom_category=CategoryGuess(*custom[i]) if custom is not None else None,
+                model_version=version,
             )
         )
     return out
