@@ -227,3 +227,48 @@ def test_a_wrong_address_gets_a_page_not_json(web: TestClient, rosa: str) -> Non
         assert answer.headers["content-type"].startswith("text/html")
         assert "Back to the queue" in answer.text
     assert web.get("/api/v1/nowhere").json()["code"] == "not_found"
+
+
+def _signed_in_from(engine: Engine, email: str, address: str) -> None:
+    """The person signed in from this address earlier (a browser session from there)."""
+    with session_scope(engine) as s:
+        user = users.authenticate(s, email, PASSWORD, now=FIXED_NOW, source=address)
+        users.start_session(s, user, now=FIXED_NOW, source=address)
+
+
+def test_a_place_someone_uses_is_not_held_back_by_others_guessing(
+    engine: Engine, rosa: str
+) -> None:
+    office = "192.0.2.50"
+    _signed_in_from(engine, rosa, office)
+    with session_scope(engine) as s:
+        users.add_user(
+            s, email="new@example.com", name="New Starter", role=Role.AGENT,
+            password=PASSWORD, now=FIXED_NOW,
+        )  # fmt: skip
+    # someone in the same office guesses across accounts until the office's address is held
+    for n in range(3):
+        assert not _try(engine, f"x{n}@example.com", "x", office, FIXED_NOW, source_attempts=3)
+    assert _try(engine, rosa, PASSWORD, office, FIXED_NOW, source_attempts=3)
+    # a colleague who never signed in from there waits, as a stranger would
+    assert not _try(engine, "new@example.com", PASSWORD, office, FIXED_NOW, source_attempts=3)
+
+    # guesses at Rosa's account from many places lock it, but not for her usual place
+    for n in range(4):
+        assert not _try(engine, rosa, "wrong", f"203.0.113.{n}", FIXED_NOW, account_attempts=4)
+    assert not _try(engine, rosa, PASSWORD, "198.51.100.9", FIXED_NOW, account_attempts=4)
+    assert _try(engine, rosa, PASSWORD, office, FIXED_NOW, account_attempts=4)
+    with session_scope(engine) as s:  # signing in from her place does not lift the lock
+        assert s.scalar(select(User.locked_until).where(User.email == rosa)) is not None
+
+
+def test_an_ipv6_block_counts_as_one_place(engine: Engine, rosa: str) -> None:
+    assert users.place("2001:db8:1:2::1") == users.place("2001:db8:1:2:ffff::9")
+    assert users.place("2001:db8:1:2::1") != users.place("2001:db8:1:3::1")
+    assert users.place("203.0.113.7") == "203.0.113.7"
+    assert users.place(None) == "unknown"
+    # five guesses from five addresses of one /64 hold the whole block back from the account
+    for n in range(5):
+        assert not _try(engine, rosa, "wrong", f"2001:db8:1:2::{n + 1}", FIXED_NOW)
+    assert not _try(engine, rosa, PASSWORD, "2001:db8:1:2::99", FIXED_NOW)
+    assert _try(engine, rosa, PASSWORD, "2001:db8:9:9::1", FIXED_NOW)

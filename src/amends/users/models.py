@@ -60,6 +60,9 @@ class LoginSession(Base):
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # where it signed in from (the client's address, an IPv6 one as its /64): a place the
+    # person has used is not held back by failures that come from elsewhere
+    source: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 

@@ -143,6 +143,8 @@ class Lockout:
     - `source_attempts` from one address to any accounts (guessing across many), and
     - `account_attempts` to one account from anywhere (guessing from many addresses): the
       account itself is locked for `minutes`, which the users page shows.
+
+    The last two do not hold back a place the person has signed in from lately.
     """
 
     attempts: int = 5

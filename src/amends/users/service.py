@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from amends.db import as_utc
@@ -195,6 +196,21 @@ REFUSED = (
     "from there waits 15 minutes; a disabled account signs in no more)"
 )
 FAILURES_KEPT = timedelta(days=1)
+KNOWN_PLACE = timedelta(days=90)  # a place someone signed in from this recently is theirs
+
+
+def place(address: str | None) -> str:
+    """Where a sign-in comes from, as the limits count it: the client's address, an IPv6 one
+    as its /64 (one subscriber's block: counting each address would let it dodge the limits)."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def authenticate(
@@ -203,53 +219,82 @@ def authenticate(
     password: str,
     *,
     now: datetime,
-    source: str = "local",
+    source: str | None = None,
     lockout: Lockout = LOCKOUT,
 ) -> User:
-    """The user whose email and password these are; SignInFailed otherwise. `source` is where
-    the attempt comes from (the client's address): failures are limited per account and
-    address, per address, and per account (see `Lockout`), so that a stranger who knows an
-    email cannot keep its owner out by failing from one place."""
+    """The user whose email and password these are; SignInFailed otherwise. `source` is the
+    client's address. Failures are limited per account and place, per place, and per account
+    (see `Lockout`); the last two never hold back a place the person has signed in from, so a
+    stranger who knows an email cannot keep its owner out, nor one guesser a whole office."""
     address = _normal(email)[:254]
-    source = (source or "unknown")[:64]
+    where = place(source)
+    _serialise(session, address)
     since = now - timedelta(minutes=lockout.minutes)
-    held = _held(session, address, source, since=since, lockout=lockout)
+    recent = SignInFailure.at > since
+    pair = _count(session, recent, SignInFailure.email == address, SignInFailure.source == where)
+    spread = _count(session, recent, SignInFailure.source == where)
     user = session.scalar(select(User).where(User.email == address))
     if user is None or user.password_hash == UNUSABLE:
         if not _DUMMY:
             _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
         _verify(_DUMMY[0], password)
-        if not held:
-            _failed(session, address, source, now=now)
+        if pair < lockout.attempts and spread < lockout.source_attempts:
+            _failed(session, address, where, now=now)
         raise SignInFailed(REFUSED)
     # Every account pays the same: the password is checked even when the answer is no, and
     # a held, locked or disabled account gets the same words as a wrong password.
     right = _verify(user.password_hash, password)
-    locked = held or (user.locked_until is not None and as_utc(user.locked_until) > now)
-    if not right and not locked:
-        _failed(session, address, source, now=now)
+    known = _known_place(session, user, where, now=now)
+    locked = user.locked_until is not None and as_utc(user.locked_until) > now
+    held = pair >= lockout.attempts or (not known and (spread >= lockout.source_attempts or locked))
+    if not right and not held:
+        _failed(session, address, where, now=now)
         user.failed_logins += 1
-        tried = session.scalar(
-            select(func.count(SignInFailure.id)).where(
-                SignInFailure.email == address, SignInFailure.at > since
-            )
-        )
-        if (tried or 0) >= lockout.account_attempts:
+        if _count(session, recent, SignInFailure.email == address) >= lockout.account_attempts:
             user.locked_until = now + timedelta(minutes=lockout.minutes)
         session.flush()
-    if not right or locked or not user.active:
+    if not right or held or not user.active:
         raise SignInFailed(REFUSED)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     # the owner is in: their own earlier slips from this place count no more
     session.execute(
-        delete(SignInFailure).where(SignInFailure.email == address, SignInFailure.source == source)
+        delete(SignInFailure).where(SignInFailure.email == address, SignInFailure.source == where)
     )
     user.failed_logins = 0
-    user.locked_until = None
+    if not locked:
+        user.locked_until = None
     user.last_login_at = now
     session.flush()
     return user
+
+
+def _serialise(session: Session, address: str) -> None:
+    """One sign-in to an account at a time, so parallel guesses cannot all read a count under
+    the limit: PostgreSQL takes a lock until the end of the transaction (SQLite's writers are
+    one at a time already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"sign-in:{address}"}
+        )
+
+
+def _count(session: Session, *where: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count(SignInFailure.id)).where(*where)) or 0
+
+
+def _known_place(session: Session, user: User, where: str, *, now: datetime) -> bool:
+    """Whether this person signed in from this place lately."""
+    found = session.scalar(
+        select(LoginSession.id)
+        .where(
+            LoginSession.user_id == user.id,
+            LoginSession.source == where,
+            LoginSession.created_at > now - KNOWN_PLACE,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _forgive(session: Session, user: User) -> None:
@@ -259,27 +304,8 @@ def _forgive(session: Session, user: User) -> None:
     session.execute(delete(SignInFailure).where(SignInFailure.email == user.email))
 
 
-def _held(
-    session: Session, address: str, source: str, *, since: datetime, lockout: Lockout
-) -> bool:
-    """Whether this address must wait: too many recent failures on this account from it, or
-    on any accounts from it."""
-    recent = SignInFailure.at > since
-    pair = session.scalar(
-        select(func.count(SignInFailure.id)).where(
-            recent, SignInFailure.email == address, SignInFailure.source == source
-        )
-    )
-    if (pair or 0) >= lockout.attempts:
-        return True
-    spread = session.scalar(
-        select(func.count(SignInFailure.id)).where(recent, SignInFailure.source == source)
-    )
-    return (spread or 0) >= lockout.source_attempts
-
-
-def _failed(session: Session, address: str, source: str, *, now: datetime) -> None:
-    session.add(SignInFailure(email=address, source=source, at=now))
+def _failed(session: Session, address: str, where: str, *, now: datetime) -> None:
+    session.add(SignInFailure(email=address, source=where, at=now))
     session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURES_KEPT))
 
 
@@ -287,8 +313,11 @@ SESSION_LIFETIME = timedelta(hours=12)
 SESSION_IDLE = timedelta(hours=2)
 
 
-def start_session(session: Session, user: User, *, now: datetime) -> tuple[LoginSession, str]:
-    """A new browser session; returns it and the token for the cookie (never stored)."""
+def start_session(
+    session: Session, user: User, *, now: datetime, source: str | None = None
+) -> tuple[LoginSession, str]:
+    """A new browser session, from the client's address `source`; returns it and the token
+    for the cookie (never stored)."""
     token = secrets.token_urlsafe(32)
     row = LoginSession(
         token_hash=_digest(token),
@@ -297,6 +326,7 @@ def start_session(session: Session, user: User, *, now: datetime) -> tuple[Login
         created_at=now,
         last_seen_at=now,
         expires_at=now + SESSION_LIFETIME,
+        source=place(source) if source is not None else None,
     )
     session.add(row)
     session.flush()

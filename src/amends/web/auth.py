@@ -148,11 +148,11 @@ def login(
     now = request.app.state.clock()
     try:
         # A refusal returns a page, not an error, so the failed attempt's count is committed.
-        source = request.client.host if request.client is not None else "unknown"
+        source = request.client.host if request.client is not None else None
         user = users.authenticate(session, email, password, now=now, source=source)
     except users.SignInFailed as exc:
         return _login_page(request, next_path=target, error=_sentence(exc.detail), status=401)
-    _, token = users.start_session(session, user, now=now)
+    _, token = users.start_session(session, user, now=now, source=source)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
