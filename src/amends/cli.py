@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from amends import cliutil
+from amends.analyze_cli import analyze
 from amends.cases.cli import cases, queue
 from amends.customers.cli import customers, export_customers
 from amends.feedback.cli import export, ingest, quarantine
@@ -19,7 +20,7 @@ from amends.playbook.cli import playbook
 from amends.problems.cli import problems
 from amends.replies.cli import check, draft
 from amends.reports.cli import report
-from amends.taxonomy.cli import analyze, classify, correct, taxonomy
+from amends.taxonomy.cli import classify, correct, taxonomy
 from amends.teams.cli import agents, teams
 from amends.timers.cli import tick, timers_app, worker
 from amends.users.cli import tokens, users

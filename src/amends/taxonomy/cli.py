@@ -1,8 +1,8 @@
-"""`amends analyze`, `amends taxonomy ...`, `amends classify` and category corrections."""
+"""`amends taxonomy ...`, `amends classify` and category corrections (`amends analyze` is in
+`amends.analyze_cli`, which loads no database code)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 
 from amends import cliutil
-from amends.errors import InvalidInput, UsageError
 from amends.sources.base import ParseOptions, Rejected, Source
 from amends.sources.csvfile import find_column, rows
 from amends.taxonomy import service
@@ -19,77 +18,6 @@ from amends.taxonomy import service
 taxonomy = typer.Typer(no_args_is_help=True, help="The company's own ways of filing complaints.")
 
 BATCH = 1000
-
-
-def _read_texts(text: str | None, file: Path | None) -> list[str]:
-    if (text is None) == (file is None):
-        raise UsageError("give a TEXT or --file, not both and not neither")
-    if text is not None:
-        return [text]
-    assert file is not None
-    if not file.is_file():
-        raise InvalidInput(f"no such file: {file}")
-    out: list[str] = []
-    with file.open("r", encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n")
-            if line.lstrip().startswith("{"):
-                try:
-                    obj = json.loads(line)
-                except ValueError as exc:
-                    raise InvalidInput(f"{file}:{number}: not valid JSON: {exc}") from exc
-                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                    raise InvalidInput(f'{file}:{number}: a JSON line needs a "text" string')
-                line = obj["text"]
-            out.append(line)
-    return out
-
-
-def analyze(
-    text: Annotated[str | None, typer.Argument(help="The text to analyse.")] = None,
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", "-f", help='One text per line, or JSONL with a "text" field.'),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text.")] = False,
-    channel: Annotated[
-        str | None, typer.Option(help="Where it was said: email, x, review...")
-    ] = None,
-    public: Annotated[bool, typer.Option(help="Said in public.")] = False,
-    reach: Annotated[int | None, typer.Option(min=0, help="Followers of the author.")] = None,
-) -> None:
-    """Analyse complaint texts: feeling, severity, category, remedy, priority and why."""
-    from amends.analysis import AnalysisContext, analyze_many
-
-    with cliutil.user_errors():
-        texts = _read_texts(text, file)
-        context = AnalysisContext(channel=channel, public=public, reach=reach)
-        for start in range(0, len(texts), BATCH):
-            chunk = texts[start : start + BATCH]
-            for result in analyze_many(chunk, [context] * len(chunk)):
-                if as_json:
-                    cliutil.print_json(result.to_dict())
-                else:
-                    _print_analysis(result.to_dict())
-
-
-def _print_analysis(found: dict[str, Any]) -> None:
-    e = found["emotions"]
-    typer.echo(f"{found['priority']}  {'; '.join(found['reasons']) or 'no particular urgency'}")
-    typer.echo(
-        f"  sentiment {found['sentiment']:+.2f} · anger {e['anger']:.2f} · frustration "
-        f"{e['frustration']:.2f} · sadness {e['sadness']:.2f} · fear {e['fear']:.2f} · "
-        f"joy {e['joy']:.2f} · intensity {e['intensity']:.2f}"
-    )
-    factors = ", ".join(f"{f['factor']} ({f['evidence']})" for f in found["severity"]["factors"])
-    typer.echo(f"  severity {found['severity']['level']}{': ' + factors if factors else ''}")
-    cat = found["category"]
-    typer.echo(f"  category {cat['label']} ({cat['confidence']:.0%})")
-    typer.echo(
-        f"  asks for {found['remedy']['asked']} · "
-        f"{'needs a response' if found['needs_response'] else 'needs no response'} "
-        f"({found['response_reason']}) · language {found['language']}"
-    )
 
 
 def _csv_column(
