@@ -451,7 +451,7 @@ def test_resolving_schedules_a_follow_up_listed_by_the_api(client: TestClient) -
     assert paged[0]["status"] == "scheduled"
 
 
-def test_a_resolved_case_is_history_and_is_not_merged(client: TestClient) -> None:
+def test_a_resolved_case_folded_into_a_new_one_keeps_its_resolution(client: TestClient) -> None:
     old = open_case(client, REFUND, email="kim@example.com", received=ago(hours=30))
     done = client.post(
         f"/api/v1/cases/{old['id']}/status", json={"status": "resolved", "reason": "refunded"}
@@ -460,13 +460,16 @@ def test_a_resolved_case_is_history_and_is_not_merged(client: TestClient) -> Non
     resolved_at = client.get(f"/api/v1/cases/{old['id']}").json()["resolved_at"]
     new = open_case(client, PARCEL, email="kim@example.com", received=ago(minutes=5))
     assert new["id"] != old["id"]
-    refused = client.post(f"/api/v1/cases/{new['id']}/merge", json={"absorb": old["id"]})
-    assert refused.status_code == 409, refused.text
+    # the customer came back about the same matter: the old case is folded into the new one
+    merged = client.post(f"/api/v1/cases/{new['id']}/merge", json={"absorb": old["id"]})
+    assert merged.status_code == 200, merged.text
+    folded = client.get(f"/api/v1/cases/{old['id']}").json()
+    assert (folded["status"], folded["merged_into_id"]) == ("closed", new["id"])
+    assert folded["resolved_at"] == resolved_at
+    # the other way round, the resolved case cannot take one in: it is reopened first
+    other = open_case(client, PARCEL, email="lee@example.com", received=ago(hours=3))
+    client.post(f"/api/v1/cases/{other['id']}/status", json={"status": "resolved", "reason": "ok"})
+    late = open_case(client, REFUND, email="lee@example.com", received=ago(minutes=1))
+    refused = client.post(f"/api/v1/cases/{other['id']}/merge", json={"absorb": late["id"]})
+    assert refused.status_code == 409
     assert "reopen it first" in refused.json()["detail"]
-    kept = client.get(f"/api/v1/cases/{old['id']}").json()
-    assert (kept["status"], kept["resolved_at"], kept["merged_into_id"]) == (
-        "resolved",
-        resolved_at,
-        None,
-    )
-    assert client.get(f"/api/v1/cases/{new['id']}").json()["opened_at"] == new["opened_at"]

@@ -718,11 +718,8 @@ def merge(
     for case in (keep, gone):
         if case.merged_into_id is not None:
             raise InvalidTransition(f"case {case.id} was already merged")
-    for case in (keep, gone):
-        # A resolved case is the customer's history: folding it in would move its close and
-        # its age into an open case and skew the resolution figures.
-        if case.status not in OPEN_STATUSES:
-            raise InvalidTransition(f"case {case.id} is {case.status.value}; reopen it first")
+    if keep.status not in OPEN_STATUSES:
+        raise InvalidTransition(f"case {keep.id} is {keep.status.value}; reopen it first")
     moved = session.execute(  # type: ignore[attr-defined]
         update(Feedback)
         .where(Feedback.case_id == gone.id)
@@ -745,7 +742,8 @@ def merge(
     timers.cancel(session, [gone.id])
     was = gone.status
     gone.status = CaseStatus.CLOSED
-    gone.closed_at = now
+    # a case folded in after it was resolved or closed keeps when that was
+    gone.closed_at = gone.closed_at or now
     gone.merged_into_id = keep.id
     gone.next_due_at = None
     refresh_next_due(keep)

@@ -555,11 +555,7 @@ def _page(
             "incident_choices": (
                 _incident_choices(session, case.id) if may_link and in_incident is None else []
             ),
-            "merge_targets": (
-                _merge_targets(session, user, view)
-                if not merged and case.status in OPEN_STATUSES
-                else []
-            ),
+            "merge_targets": [] if merged else _merge_targets(session, user, view),
         },
         status_code=status_code,
     )
