@@ -21,7 +21,7 @@ from amends.problems.cli import problems
 from amends.replies.cli import check, draft
 from amends.reports.cli import report
 from amends.taxonomy.cli import classify, correct, taxonomy
-from amends.teams.cli import agents, teams
+from amends.teams.cli import agents, notifications_app, teams
 from amends.timers.cli import tick, timers_app, worker
 from amends.users.cli import tokens, users
 
@@ -38,6 +38,7 @@ app.add_typer(customers, name="customers")
 app.add_typer(cases, name="cases")
 app.add_typer(teams, name="teams")
 app.add_typer(agents, name="agents")
+app.add_typer(notifications_app, name="notifications")
 app.add_typer(users, name="users")
 app.add_typer(tokens, name="tokens")
 app.command("analyze")(analyze)

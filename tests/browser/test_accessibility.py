@@ -9,12 +9,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
+from amends.cases.flows import notify
 from amends.cases.models import Case
 from amends.config import Settings
 from amends.db import session_scope, utcnow
 from amends.demo import load_demo
 from amends.feedback.service import IngestLimits
 from amends.incidents.models import Incident
+from amends.playbook.service import active_policy
+from amends.teams.service import add_agent
 from tests.browser.conftest import LiveServer
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
@@ -34,6 +37,20 @@ def desk(engine: Engine) -> dict[str, object]:
     with session_scope(engine) as s:
         case_id = s.scalar(select(Case.id).order_by(Case.id).limit(1))
         incident_id = s.scalar(select(Incident.id).limit(1))
+        # The admin works as an agent too, so that the notifications page shows its table.
+        add_agent(s, "Desk Admin", "admin@example.com", team=None, now=utcnow())
+        case = s.get(Case, case_id)
+        assert case is not None
+        for kind, message in (("sla_warning", "first response due soon"), ("escalation", "late")):
+            notify(
+                s,
+                case,
+                ["admin@example.com"],
+                kind=kind,
+                message=f"case #{case_id}: {message}",
+                at=utcnow(),
+                policy=active_policy(s),
+            )
     return {"password": loaded.password, "case": case_id, "incident": incident_id}
 
 
@@ -68,6 +85,7 @@ def test_every_page_passes_axe(
         _sign_in(tab, "admin@example.com", str(desk["password"]))
         for path in [
             "/queue",
+            "/notifications",
             f"/cases/{desk['case']}",
             "/incidents",
             *([f"/incidents/{desk['incident']}"] if desk["incident"] else []),

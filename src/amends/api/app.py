@@ -154,6 +154,7 @@ def create_app(
     from amends.replies.routes import router as replies_router
     from amends.reports.routes import router as reports_router
     from amends.taxonomy.routes import router as taxonomy_router
+    from amends.teams.routes import notifications_router
     from amends.teams.routes import router as teams_router
     from amends.users.routes import router as users_router
     from amends.web.routes import router as web_router
@@ -281,6 +282,7 @@ def create_app(
         customers_router,
         cases_router,
         teams_router,
+        notifications_router,
         taxonomy_router,
         outbound_router,
         reports_router,

@@ -25,7 +25,8 @@ class Scope(StrEnum):
 
     READ = "read"  # every GET, and the reply checker
     FEEDBACK = "feedback:write"  # send feedback in (feeds, inbound webhooks)
-    CASES = "cases:write"  # work cases: replies, assignment, offers, incidents, problems
+    CASES = "cases:write"  # work cases: replies, assignment, offers, incidents, problems,
+    # and marking one's own notifications read
     PLAYBOOK = "playbook:write"  # import a playbook, teach the company taxonomy
     ADMIN = "admin"  # users, tokens, outbound webhooks
 
@@ -51,6 +52,9 @@ def effective_scopes(granted: frozenset[Scope], role: Role) -> frozenset[Scope]:
 _READ_POSTS = ("/api/v1/check", "/api/v1/analyze")
 _FEEDBACK_PREFIXES = ("/api/v1/feedback", "/api/v1/quarantine")
 _PLAYBOOK_PREFIXES = ("/api/v1/playbook", "/api/v1/taxonomies", "/api/v1/teams")
+# Marking one's own notifications read changes only the note of what one has seen: the least
+# write scope that fits is an agent's daily work, cases:write (feedback:write is for feeds).
+_OWN_NOTIFICATIONS = "/api/v1/notifications/read"
 _ADMIN_PREFIXES = (
     "/api/v1/users",
     "/api/v1/tokens",
@@ -100,6 +104,8 @@ def scope_for(method: str, path: str) -> Scope:
         return Scope.READ
     if path.startswith("/api/v1/feedback/") and path.endswith("/category"):
         return Scope.CASES  # correcting a complaint's category is case work
+    if path == _OWN_NOTIFICATIONS:
+        return Scope.CASES
     if path.startswith(_FEEDBACK_PREFIXES):
         return Scope.FEEDBACK
     if path.startswith(_PLAYBOOK_PREFIXES):

@@ -51,6 +51,11 @@ def current_user(request: Request, session: SessionDep) -> users.Principal:
     request.state.csrf_token = login.csrf_token
     principal = users.principal_for(session, login.user, via="session")
     request.state.principal = principal
+    if request.method in _SAFE and principal.agent_id is not None:
+        # For the navigation's "Notifications (3)": one indexed COUNT a page.
+        from amends.teams.notifications import count_unread
+
+        request.state.unread_notifications = count_unread(session, principal.agent_id)
     return principal
 
 

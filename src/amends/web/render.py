@@ -19,6 +19,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # The main navigation: (path, label, least role that sees it).
 NAV: tuple[tuple[str, str, str], ...] = (
     ("/queue", "Queue", "agent"),
+    ("/notifications", "Notifications", "agent"),
     ("/incidents", "Incidents", "agent"),
     ("/problems", "Problems", "agent"),
     ("/dashboard", "Dashboard", "agent"),
@@ -56,9 +57,15 @@ def render(
     from amends.users.rules import Role
 
     user = getattr(request.state, "principal", None)
-    nav = []
+    nav: list[tuple[str, str, int]] = []
     if user is not None:
-        nav = [(path, label) for path, label, least in NAV if user.at_least(Role(least))]
+        # (path, label, a count shown beside it: the unread notifications, set by CurrentUser)
+        unread = int(getattr(request.state, "unread_notifications", 0) or 0)
+        nav = [
+            (path, label, unread if path == "/notifications" else 0)
+            for path, label, least in NAV
+            if user.at_least(Role(least))
+        ]
     response = templates.TemplateResponse(
         request,
         name,

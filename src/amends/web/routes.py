@@ -26,9 +26,28 @@ templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
 
 def _pages() -> None:
     from amends.web import auth
-    from amends.web.pages import admin, case, dashboard, incidents, playbook, problems, queue
+    from amends.web.pages import (
+        admin,
+        case,
+        dashboard,
+        incidents,
+        notifications,
+        playbook,
+        problems,
+        queue,
+    )
 
-    for module in (auth, queue, case, incidents, problems, playbook, dashboard, admin):
+    for module in (
+        auth,
+        queue,
+        notifications,
+        case,
+        incidents,
+        problems,
+        playbook,
+        dashboard,
+        admin,
+    ):
         router.include_router(module.router)
 
 
