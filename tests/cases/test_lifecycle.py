@@ -129,6 +129,13 @@ def test_playbook_round_trip_and_versions(desk: Callable[[], Engine], tmp_path: 
     teams = cli("agents", "list")
     assert "ann@example.com" in teams
     assert "Payments" in teams
+    # an earlier version put back in force is a new version with its text
+    restored = cli("playbook", "restore", "1", "--as", "lead@example.com")
+    assert "version 3 (as version 1) is in force" in restored
+    assert cli("playbook", "export") == PLAYBOOK
+    missing = runner.invoke(app, ["playbook", "restore", "9"])
+    assert missing.exit_code == 1
+    assert "playbook version 9 not found" in missing.output
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,89 @@ def test_an_old_version_reads_as_it_was(
     assert web.get("/playbook/versions/nine").status_code == 404
 
 
+def test_a_lead_puts_an_earlier_version_back_in_force(
+    client: TestClient, web: TestClient, engine: Engine
+) -> None:
+    put_playbook(client, EXAMPLE)
+    put_playbook(client, EXAMPLE.replace("warn_at: 0.75", "warn_at: 0.8"))
+    me = sign_in(web, engine, "lead@example.com", role=Role.LEAD, name="Lena Lead")
+    page = web.get("/playbook/versions/1").text
+    assert 'action="/playbook/versions/1/restore"' in page
+    assert f'name="csrf_token" value="{me.csrf}"' in page
+    # no such form on the version in force
+    assert "/restore" not in web.get("/playbook/versions/2").text
+
+    assert web.post("/playbook/versions/1/restore", data={}).status_code == 403  # no token
+    done = web.post("/playbook/versions/1/restore", data=me.form())
+    assert done.status_code == 303
+    assert done.headers["location"] == "/playbook?done=restored"
+    assert (
+        "Restored: the earlier version is in force again" in web.get(done.headers["location"]).text
+    )
+    # a new version with version 1's text: the history keeps every step
+    assert [v["version"] for v in versions(client)] == [3, 2, 1]
+    assert client.get("/api/v1/playbook/export").text == EXAMPLE
+    restored = versions(client)[0]
+    assert restored["imported_by"] == "lead@example.com"
+    # putting back the text already in force changes nothing
+    same = web.post("/playbook/versions/1/restore", data=me.form())
+    assert same.headers["location"] == "/playbook?done=same"
+    assert len(versions(client)) == 3
+    assert web.post("/playbook/versions/9/restore", data=me.form()).status_code == 404
+
+
+def test_a_version_todays_rules_refuse_opens_in_the_editor(
+    client: TestClient, web: TestClient, engine: Engine, lead: SignedIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from amends.db import session_scope
+    from amends.playbook.models import Playbook
+
+    put_playbook(client, EXAMPLE)
+    # an old version stored before a rule that refuses it now (a misspelt time zone)
+    old_text = EXAMPLE.replace("Europe/London", "Europe/Londn")
+    with session_scope(engine) as s:
+        s.add(
+            Playbook(
+                version=0,
+                name="older",
+                document={},
+                source=old_text,
+                checksum="0" * 64,
+                imported_by="someone",
+                imported_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+    refused = web.post("/playbook/versions/0/restore", data=lead.form())
+    assert refused.status_code == 422
+    assert "Europe/Londn" in refused.text
+    assert "unknown time zone" in refused.text
+    assert len(versions(client)) == 2  # nothing imported
+
+
+def test_an_agent_may_not_restore_a_version(
+    client: TestClient, web: TestClient, agent: SignedIn
+) -> None:
+    put_playbook(client, EXAMPLE)
+    put_playbook(client, EXAMPLE.replace("warn_at: 0.75", "warn_at: 0.8"))
+    assert "/restore" not in web.get("/playbook/versions/1").text
+    refused = web.post("/playbook/versions/1/restore", data=agent.form())
+    assert refused.status_code == 403
+    assert len(versions(client)) == 2
+
+
+def test_the_api_restores_a_version(client: TestClient) -> None:
+    put_playbook(client, EXAMPLE)
+    put_playbook(client, EXAMPLE.replace("warn_at: 0.75", "warn_at: 0.8"))
+    answer = client.post("/api/v1/playbook/versions/1/restore")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == 3
+    assert client.get("/api/v1/playbook/export").text == EXAMPLE
+    assert client.post("/api/v1/playbook/versions/99/restore").status_code == 404
+    assert client.post("/api/v1/playbook/versions/0/restore").status_code == 422
+
+
 # ---- where a problem is ------------------------------------------------------------------------
 
 

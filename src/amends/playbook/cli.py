@@ -40,6 +40,22 @@ def import_playbook(
             typer.echo(f"playbook {row.name!r} version {row.version} is in force")
 
 
+@playbook.command("restore")
+def restore(
+    version: Annotated[int, typer.Argument(help="The earlier version to put back.", min=1)],
+    who: Annotated[
+        str | None, typer.Option("--as", metavar="EMAIL", help="Who restores it.")
+    ] = None,
+    now: cliutil.NowOption = None,
+) -> None:
+    """Put an earlier version back in force (stored as a new version, so history keeps all)."""
+    with cliutil.user_errors(), cliutil.session(write=True) as session:
+        row = service.restore_version(session, version, now=cliutil.now(now), actor=who)
+        typer.echo(
+            f"playbook {row.name!r} version {row.version} (as version {version}) is in force"
+        )
+
+
 @playbook.command("export")
 def export_playbook(
     version: Annotated[int | None, typer.Option(help="An earlier version.")] = None,

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from amends.api.body import read_limited
-from amends.api.deps import ClockDep, SessionDep
+from amends.api.deps import ClockDep, IdPath, SessionDep
 from amends.errors import InvalidInput, UnsupportedMediaType
 from amends.playbook import service
 
@@ -84,6 +84,23 @@ async def put_playbook(
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the body is not UTF-8 (byte {exc.start})") from None
     row = service.import_playbook(session, text, now=clock(), actor=x_amends_agent)
+    return PlaybookVersion(
+        version=row.version, name=row.name, imported_by=row.imported_by, imported_at=row.imported_at
+    )
+
+
+@router.post(
+    "/playbook/versions/{version}/restore",
+    summary="Put an earlier version back in force (imported again as a new version)",
+    responses={404: {"description": "No such version"}, 422: {"description": "Not valid today"}},
+)
+def restore_playbook(
+    version: IdPath,
+    session: SessionDep,
+    clock: ClockDep,
+    x_amends_agent: Annotated[str | None, Header(max_length=254)] = None,
+) -> PlaybookVersion:
+    row = service.restore_version(session, version, now=clock(), actor=x_amends_agent)
     return PlaybookVersion(
         version=row.version, name=row.name, imported_by=row.imported_by, imported_at=row.imported_at
     )

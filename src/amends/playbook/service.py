@@ -123,6 +123,14 @@ def import_playbook(session: Session, text: str, *, now: datetime, actor: str | 
     return row
 
 
+def restore_version(
+    session: Session, version: int, *, now: datetime, actor: str | None
+) -> Playbook:
+    """Put an earlier version back in force: its text is imported again as a new version, so
+    the history keeps every step. It is checked against today's rules like any import."""
+    return import_playbook(session, get_version(session, version).source, now=now, actor=actor)
+
+
 def _apply_teams(session: Session, doc: PlaybookDoc, *, now: datetime) -> None:
     """Teams and agents named in the playbook exist, with its hours and capacities. Agents and
     teams it does not name are left as they are."""

@@ -39,6 +39,7 @@ UPCOMING_HOLIDAYS = 5
 
 _NOTICES = {
     "saved": "Saved: the playbook below is now in force.",
+    "restored": "Restored: the earlier version is in force again, as a new version.",
     "same": "Nothing changed: that text is the playbook already in force.",
 }
 
@@ -433,6 +434,26 @@ def _editor(
         },
         status_code=status,
     )
+
+
+@router.post("/playbook/versions/{number}/restore", response_class=HTMLResponse)
+def restore_version(
+    request: Request, session: SessionDep, user: CheckedUser, _lead: LeadUser, number: str
+) -> Response:
+    """A lead puts an earlier version back in force. One that today's rules refuse opens in
+    the editor with its problems marked, to be mended and saved."""
+    row = playbooks.get_version(session, _version_number(number))
+    current = playbooks.active_playbook(session)
+    if current is not None and current.checksum == row.checksum:
+        return RedirectResponse("/playbook?done=same", status_code=303)
+    try:
+        with session.begin_nested():
+            playbooks.restore_version(
+                session, row.version, now=request.app.state.clock(), actor=user.email
+            )
+    except InvalidInput as exc:
+        return _editor(request, session, source=row.source, error=exc.detail, status=422)
+    return RedirectResponse("/playbook?done=restored", status_code=303)
 
 
 @router.get("/playbook/edit", response_class=HTMLResponse)
