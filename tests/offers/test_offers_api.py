@@ -169,6 +169,20 @@ def test_accept_refuse_withdraw(api: TestClient) -> None:
     assert s["amount"] == "10"
 
 
+def test_the_same_open_offer_is_not_made_twice(api: TestClient) -> None:
+    case = open_case(api, "kim@example.com", received=FIXED_NOW - timedelta(minutes=5))
+    first = offer(api, case, "voucher", "10", "ann@example.com")
+    # a retried call, or a second agent, would give the customer the same twice
+    body = {"kind": "voucher", "amount": "10.00", "agent": "lead@example.com"}
+    twice = api.post(f"/api/v1/cases/{case}/offers", json=body)
+    assert "already gives this customer the same" in error(twice, 409, "conflict")
+    assert len(api.get("/api/v1/offers", params={"case_id": case}).json()["items"]) == 1
+    # another value, or the same once the first is answered, is a new offer
+    offer(api, case, "voucher", "15", "ann@example.com")
+    api.post(f"/api/v1/offers/{first['id']}/refuse", json={"reason": "wants cash"})
+    offer(api, case, "voucher", "10", "ann@example.com")
+
+
 def test_flag_a_customer(api: TestClient) -> None:
     case = open_case(api, "kim@example.com", received=FIXED_NOW - timedelta(minutes=5))
     customer_id = api.get(f"/api/v1/cases/{case}").json()["customer_id"]

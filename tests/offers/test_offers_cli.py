@@ -337,8 +337,19 @@ def test_over_the_monthly_budget_a_lead_approves(
         == "made"
     )
     assert make(other, "refund", "300", "ann@example.com")["status"] == "made"  # a fix
+    # The same gift again while the first is open is refused: the customer would get it twice.
+    again = runner.invoke(
+        app,
+        [
+            "offer", "make", str(other), "--kind", "gift", "--amount", "15",
+            "--by", "ann@example.com", "--now", at(4),
+        ],
+    )  # fmt: skip
+    assert again.exit_code == 1
+    assert "already gives this customer the same" in again.output
     # A new month, a new budget.
-    december = make(other, "gift", "15", "ann@example.com", now=at(1, month=12))
+    third = complain(tmp_path, "max@example.com")
+    december = make(third, "gift", "15", "ann@example.com", now=at(1, month=12))
     assert december["status"] == "made"
 
 

@@ -393,6 +393,21 @@ def make_offer(
             f"{money(value, comp.currency)} is over every cap (the largest is "
             f"{money(top, comp.currency)}): no one can approve it"
         )
+    # A second click, a retried call or a second agent must not give the customer the same
+    # twice: an open offer of the same kind and value on the case is refused.
+    same = session.scalar(
+        select(Offer.id).where(
+            Offer.case_id == case.id,
+            Offer.kind == kind,
+            Offer.amount == value if value is not None else Offer.amount.is_(None),
+            Offer.status.in_([OfferStatus.MADE, OfferStatus.PENDING_APPROVAL]),
+        )
+    )
+    if same is not None:
+        raise Conflict(
+            f"offer #{same} already gives this customer the same; withdraw it first, or offer "
+            "something else"
+        )
     customer = case.customer
     history = history_of(session, customer.id)
     suggestion = suggest_for_case(session, case.id, policy=policy, role=role, now=now)

@@ -805,20 +805,6 @@ def make_offer(
             except ValueError:
                 raise InvalidInput("choose what to offer") from None
             value: Decimal | None = offers.parse_amount(amount.strip() or None)
-            # A second click, or a second agent, must not give the customer the same twice.
-            same = session.scalar(
-                select(Offer.id).where(
-                    Offer.case_id == case.id,
-                    Offer.kind == remedy,
-                    Offer.amount == value if value is not None else Offer.amount.is_(None),
-                    Offer.status.in_([OfferStatus.MADE, OfferStatus.PENDING_APPROVAL]),
-                )
-            )
-            if same is not None:
-                raise Conflict(
-                    f"offer #{same} already gives this customer the same; withdraw it "
-                    "first, or offer something else"
-                )
             offer = offers.make_offer(
                 session,
                 case.id,
