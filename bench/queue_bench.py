@@ -729,7 +729,7 @@ def measure(engine: Engine, seeded: Seeded, repeat: int) -> dict[str, Any]:
 
 
 @contextmanager
-def _database(kind: str, url: str | None) -> Iterator[Engine]:
+def fresh_database(kind: str, url: str | None) -> Iterator[Engine]:
     """A fresh database: a file SQLite database, or a schema of its own on PostgreSQL."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
@@ -757,7 +757,7 @@ def _database(kind: str, url: str | None) -> Iterator[Engine]:
 def run(kind: str, url: str | None, sizes: list[int], repeat: int, seed: int) -> dict[str, Any]:
     by_size: dict[str, Any] = {}
     for n in sizes:
-        with _database(kind, url) as engine:
+        with fresh_database(kind, url) as engine:
             seeded = seed_open_cases(engine, n, seed=seed)
             figures = measure(engine, seeded, repeat)
         by_size[str(n)] = {

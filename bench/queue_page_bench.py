@@ -34,11 +34,8 @@ import platform
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,17 +45,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from amends.api.app import create_app
 from amends.api.auth import SESSION_COOKIE
 from amends.cases.listing import QueueFilter, facets, queue_page
 from amends.config import Settings
-from amends.db import make_engine, session_scope
+from amends.db import session_scope
 from amends.users import service as users
 from amends.users.rules import ROLE_SCOPES, Role
-from bench.queue_bench import Seeded, seed_open_cases
+from bench.queue_bench import Seeded, fresh_database, seed_open_cases
 
 PAGE = 50
 LEAD = "bench-lead@example.com"
@@ -191,39 +188,12 @@ def measure(engine: Engine, url: str, desk: Desk, repeat: int) -> dict[str, Any]
     return {"paths": pages, "timings": timings}
 
 
-@contextmanager
-def _database(kind: str, url: str | None) -> Iterator[tuple[Engine, str]]:
-    """A fresh database and its URL: a file SQLite database, or a schema of its own on
-    PostgreSQL (the engine's connections search it first)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            sqlite_url = f"sqlite:///{tmp}/queue_page.db"
-            engine = make_engine(sqlite_url)
-            try:
-                yield engine, sqlite_url
-            finally:
-                engine.dispose()
-        return
-    assert url is not None
-    schema = f"amends_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine, url
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def run(kind: str, url: str | None, sizes: list[int], repeat: int, seed: int) -> dict[str, Any]:
     by_size: dict[str, Any] = {}
     for n in sizes:
-        with _database(kind, url) as (engine, engine_url):
+        with fresh_database(kind, url) as engine:
             desk = _desk(engine, n, seed)
+            engine_url = engine.url.render_as_string(hide_password=False)
             figures = measure(engine, engine_url, desk, repeat)
         by_size[str(n)] = {"seed_seconds": desk.seeded.seconds, **figures}
     out: dict[str, Any] = {"by_size": by_size}
