@@ -9,6 +9,7 @@ an incident is a lead's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -602,6 +603,24 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")).strip()
 
 
+def _act(
+    request: Request,
+    session: Session,
+    user: Principal,
+    case_id: int,
+    done: str,
+    step: Callable[[], object],
+) -> Response:
+    """Run one action in a savepoint, so that a refusal leaves nothing half-done: back to the
+    case with the `done` notice, or the page again with the refusal's reason."""
+    try:
+        with session.begin_nested():
+            step()
+    except DomainError as exc:
+        return _refused(request, session, user, case_id, exc)
+    return _back(case_id, done)
+
+
 def _back(case_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}?done={done}", status_code=303)
 
@@ -831,12 +850,16 @@ def approve_offer(
     if not user.at_least(Role.LEAD):
         raise Forbidden("only a lead approves offers")
     now = request.app.state.clock()
-    try:
-        with session.begin_nested():
-            offers.approve(session, offer_id, by=user.email, now=now, policy=active_policy(session))
-    except DomainError as exc:
-        return _refused(request, session, user, case.id, exc)
-    return _back(case.id, "offer_approved")
+    return _act(
+        request,
+        session,
+        user,
+        case.id,
+        "offer_approved",
+        lambda: offers.approve(
+            session, offer_id, by=user.email, now=now, policy=active_policy(session)
+        ),
+    )
 
 
 def _case_offer(session: Session, user: Principal, case_id: int, offer_id: int) -> Offer:
@@ -855,12 +878,14 @@ def offer_accepted(
     """The customer took the offer; the person who heard it records it."""
     _case_offer(session, user, case_id, offer_id)
     now = request.app.state.clock()
-    try:
-        with session.begin_nested():
-            offers.accept(session, offer_id, now=now, by=user.email)
-    except DomainError as exc:
-        return _refused(request, session, user, case_id, exc)
-    return _back(case_id, "offer_accepted")
+    return _act(
+        request,
+        session,
+        user,
+        case_id,
+        "offer_accepted",
+        lambda: offers.accept(session, offer_id, now=now, by=user.email),
+    )
 
 
 @router.post("/cases/{case_id}/offers/{offer_id}/refuse", response_class=HTMLResponse)
@@ -876,12 +901,16 @@ def offer_refused(
     later suggestion for them is worth more."""
     _case_offer(session, user, case_id, offer_id)
     now = request.app.state.clock()
-    try:
-        with session.begin_nested():
-            offers.refuse(session, offer_id, now=now, reason=reason.strip() or None, by=user.email)
-    except DomainError as exc:
-        return _refused(request, session, user, case_id, exc)
-    return _back(case_id, "offer_refused")
+    return _act(
+        request,
+        session,
+        user,
+        case_id,
+        "offer_refused",
+        lambda: offers.refuse(
+            session, offer_id, now=now, reason=reason.strip() or None, by=user.email
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/offers/{offer_id}/withdraw", response_class=HTMLResponse)
@@ -897,14 +926,13 @@ def offer_withdrawn(
     customer may have been told of it, and the reason is kept on the offer."""
     _case_offer(session, user, case_id, offer_id)
     now = request.app.state.clock()
-    try:
-        with session.begin_nested():
-            if not reason.strip():
-                raise InvalidInput("say why the offer is withdrawn")
-            offers.withdraw(session, offer_id, now=now, reason=reason.strip(), by=user.email)
-    except DomainError as exc:
-        return _refused(request, session, user, case_id, exc)
-    return _back(case_id, "offer_withdrawn")
+
+    def withdraw() -> None:
+        if not reason.strip():
+            raise InvalidInput("say why the offer is withdrawn")
+        offers.withdraw(session, offer_id, now=now, reason=reason.strip(), by=user.email)
+
+    return _act(request, session, user, case_id, "offer_withdrawn", withdraw)
 
 
 # ---- problems, incidents and merging ----------------------------------------------------------
